@@ -1,0 +1,4 @@
+export { Tensor, tensor, zeros, full, shapeSize, formatShape } from './tensor';
+export type { Shape } from './tensor';
+export { info, setNumThreads, getNumThreads, setIsa } from './runtime';
+export type { Info, Isa } from './runtime';
