@@ -183,3 +183,16 @@ test('losses are deterministic, write a preallocated grad and check shapes', (t)
     instanceOf: RangeError, message: 'binaryCrossEntropy: grad has shape [2], expected [300001] (the shape of logits)',
   });
 });
+
+forEachIsa('softmaxCrossEntropy may write its grad over the logits', (t) => {
+  const logits = tensor(randomArray(5 * 300, rng(95), 4), [5, 300]);
+  const labels = randomLabels(5, 300, 96), soft = oneHot(randomLabels(5, 300, 97), 300);
+  for (const target of [labels, soft]) {
+    const expected = ops.softmaxCrossEntropy(logits, target);
+    const copy = logits.clone();
+    const inPlace = ops.softmaxCrossEntropy(copy, target, copy);
+    t.is(inPlace.grad, copy);
+    t.is(inPlace.loss, expected.loss);
+    t.deepEqual(copy.data, expected.grad.data);
+  }
+});

@@ -10,6 +10,7 @@ namespace {
 
 // Elements per thread-pool chunk for memory-bound loops: LeNet-sized tensors stay on one thread.
 constexpr int64_t kGrain = int64_t{1} << 17;
+constexpr int64_t kSumBlock = 256;
 
 int64_t rows_grain(int64_t row) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(row, 1)); }
 
@@ -32,9 +33,12 @@ void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db) {
       double total = 0.0;
       for (int64_t n = 0; n < N; ++n) {
         const float* row = dy + (n * C + c) * S;
-        float partial = 0.0f;  // a float row sum vectorises; rows are short (H*W)
-        for (int64_t s = 0; s < S; ++s) partial += row[s];
-        total += partial;
+        // Float sums over short blocks vectorise; the double total keeps long rows accurate.
+        for (int64_t s0 = 0; s0 < S; s0 += kSumBlock) {
+          float partial = 0.0f;
+          for (int64_t s = s0; s < std::min(S, s0 + kSumBlock); ++s) partial += row[s];
+          total += partial;
+        }
       }
       db[c] += static_cast<float>(total);
     }
