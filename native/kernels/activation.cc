@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/elementwise.h"
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
 
@@ -76,7 +77,7 @@ int64_t grain(Activation f) { return f == Activation::relu ? int64_t{1} << 17 : 
 int64_t row_grain(int64_t K) { return std::max<int64_t>(1, (int64_t{1} << 15) / K); }
 
 constexpr int64_t kBlock = 256;  // stack scratch for exp() of a row, in floats
-constexpr int kLanes = 8;        // independent accumulators: reductions run at throughput, not latency
+constexpr int kLanes = 8;        // independent maxima: the loop runs at throughput, not latency
 
 // max_k x_k (NaNs are skipped; they reach the result through exp).
 float row_max(int64_t K, const float* x) {
@@ -89,32 +90,6 @@ float row_max(int64_t K, const float* x) {
   for (; k < K; ++k) m[0] = x[k] > m[0] ? x[k] : m[0];
   for (int j = 1; j < kLanes; ++j) m[0] = m[j] > m[0] ? m[j] : m[0];
   return m[0];
-}
-
-// sum_k v_k in double, in a fixed order.
-double sum_double(int64_t K, const float* v) {
-  double s[kLanes] = {};
-  int64_t k = 0;
-  for (; k + kLanes <= K; k += kLanes) {
-    for (int j = 0; j < kLanes; ++j) s[j] += v[k + j];
-  }
-  for (; k < K; ++k) s[0] += v[k];
-  double total = 0.0;
-  for (double p : s) total += p;
-  return total;
-}
-
-// sum_k a_k b_k in double, in a fixed order.
-double dot_double(int64_t K, const float* a, const float* b) {
-  double s[kLanes] = {};
-  int64_t k = 0;
-  for (; k + kLanes <= K; k += kLanes) {
-    for (int j = 0; j < kLanes; ++j) s[j] += static_cast<double>(a[k + j]) * b[k + j];
-  }
-  for (; k < K; ++k) s[0] += static_cast<double>(a[k]) * b[k];
-  double total = 0.0;
-  for (double p : s) total += p;
-  return total;
 }
 
 }  // namespace
@@ -140,7 +115,7 @@ double softmax_row(bool log, int64_t K, const float* x, float scale, float* y) {
     int64_t len = std::min(kBlock, K - k0);
     float* e = log ? tmp : y + k0;
     vexp(len, x + k0, -m, e);
-    s += sum_double(len, e);
+    s += sum_f64(len, e);
   }
   double lse = static_cast<double>(m) + std::log(s);
   if (log) {
@@ -166,7 +141,7 @@ void softmax_backward(bool log, int64_t N, int64_t K, const float* y, const floa
       const float* yr = y + r * K;
       const float* g = dy + r * K;
       float* d = dx + r * K;
-      float sf = static_cast<float>(log ? sum_double(K, g) : dot_double(K, g, yr));
+      float sf = static_cast<float>(log ? sum_f64(K, g) : dot_f64(K, g, yr));
       if (!log) {
         for (int64_t k = 0; k < K; ++k) d[k] = yr[k] * (g[k] - sf);
         continue;
