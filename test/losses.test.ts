@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { ops, tensor, Tensor } from '../lib';
+import { runFixture } from './helpers/child';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
@@ -195,4 +196,15 @@ forEachIsa('softmaxCrossEntropy may write its grad over the logits', (t) => {
     t.is(inPlace.loss, expected.loss);
     t.deepEqual(copy.data, expected.grad.data);
   }
+});
+
+test('losses, bias and batch-norm reductions give the same bits on 1 and 2 threads', (t) => {
+  const runs = ['1', '2'].map((threads) => {
+    const run = runFixture('losses-threads.ts', { CONVKIT_NUM_THREADS: threads });
+    t.is(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as { threads: number; losses: number[] };
+  });
+  t.deepEqual(runs.map((r) => r.threads), [1, 2]);
+  t.true(runs[0].losses.every(Number.isFinite));
+  t.deepEqual({ ...runs[0], threads: 0 }, { ...runs[1], threads: 0 });
 });
