@@ -1,0 +1,5 @@
+export * from './activations';
+export * from './losses';
+export * from './elementwise';
+export * from './dropout';
+export * from './batchnorm';
