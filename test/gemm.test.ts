@@ -125,8 +125,8 @@ test('sgemm checks leading dimensions and buffer sizes', (t) => {
   t.throws(() => sgemm(false, false, 3, 2, 3, 1, A, B, 0, C, 6), {
     instanceOf: RangeError, message: "sgemm: 'A' has 12 elements, a 3 x 3 matrix with 'lda' = 6 needs 15",
   });
-  t.throws(() => sgemm(false, false, 2, 2, 3, 1, A.subarray(0, 6), B.subarray(0, 6), 0, C, undefined, undefined, 5), {
-    instanceOf: RangeError, message: /'C' has 8 elements, a 2 x 2 matrix with 'ldc' = 5 needs 7/,
+  t.throws(() => sgemm(false, false, 2, 2, 3, 1, A.subarray(0, 6), B.subarray(0, 6), 0, C, undefined, undefined, 7), {
+    instanceOf: RangeError, message: /'C' has 8 elements, a 2 x 2 matrix with 'ldc' = 7 needs 9/,
   });
   t.throws(() => sgemm(true, false, 2, 2, 3, 1, A.subarray(0, 5), B.subarray(0, 6), 0, C.subarray(0, 4)), {
     instanceOf: RangeError, message: /'A' has 5 elements, expected M\*K = 6/,
