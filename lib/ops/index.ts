@@ -1,2 +1,3 @@
 export * from './conv';
 export * from './pool';
+export * from './matmul';
