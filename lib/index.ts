@@ -4,3 +4,8 @@ export { info, setNumThreads, getNumThreads, setIsa } from './runtime';
 export type { Info, Isa } from './runtime';
 export { Parameter, parameter } from './parameter';
 export type { Penalty } from './parameter';
+export * as optimizers from './optimizers';
+export * as regularizers from './regularizers';
+export { regularizationLoss } from './regularizers';
+export * as schedules from './schedules';
+export { clipGradNorm, clipGradValue } from './clip';
