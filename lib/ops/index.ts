@@ -1,2 +1,3 @@
+export * from './matmul';
 export * from './conv';
 export * from './pool';
