@@ -31,7 +31,7 @@ function net(): Model {
 const x = new Tensor(randomArray(3 * 2 * 36, rng(1)), [3, 2, 6, 6]);
 
 /** A file with this header JSON and data section, valid magic, lengths and checksum. */
-function craft(header: unknown, data = new Uint8Array(0), headerBytes = Buffer.from(JSON.stringify(header))): Buffer {
+function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerBytes = Buffer.from(JSON.stringify(header))): Buffer {
   const dataStart = Math.ceil((32 + headerBytes.length) / 64) * 64;
   const file = Buffer.alloc(dataStart + data.length);
   file.write('CONVKIT\0', 0, 'latin1');
