@@ -4,6 +4,7 @@ export { info, setNumThreads, getNumThreads, setIsa } from './runtime';
 export type { Info, Isa } from './runtime';
 export { Parameter, parameter } from './parameter';
 export type { Penalty } from './parameter';
+export * as ops from './ops';
 export * as optimizers from './optimizers';
 export * as regularizers from './regularizers';
 export { regularizationLoss } from './regularizers';
