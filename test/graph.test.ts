@@ -154,6 +154,23 @@ test('buffers are reused per batch size; batch sizes are independent', (t) => {
   const y3 = m.forward(x3).clone();
   t.deepEqual([...y3.data], [...y5.data.subarray(0, 9)]);
   t.is(m.forward(x5), y5, 'the batch-5 buffers survive a batch-3 call');
+  const dy = batch([5, 3], 4);
+  const dx = m.backward(dy, { inputGrad: true });
+  m.forward(x5);
+  t.is(m.backward(dy, { inputGrad: true }), dx, 'backward reuses its buffers too');
+});
+
+test('dropout masks follow the seed of the call; each Dropout layer draws its own', (t) => {
+  const m = sequential([new Dropout({ rate: 0.5 }), new Flatten(), new Dropout({ rate: 0.5 })], { inputShape: [1, 40], seed: 1 });
+  const ones = new Tensor(new Float32Array(2 * 40).fill(1), [2, 1, 40]);
+  const first = m.forward(ones, { training: true, seed: 7 }).clone();
+  t.deepEqual(m.forward(ones, { training: true, seed: 7 }).data, first.data);
+  t.notDeepEqual(m.forward(ones, { training: true, seed: 8 }).data, first.data);
+  t.true(first.data.some((v) => v === 4), 'kept by both layers: 1 / 0.5 / 0.5');
+  t.true(first.data.some((v) => v === 0));
+  t.is(m.forward(ones).data, ones.data, 'inference is the identity (no copy)');
+  const copy = Model.fromConfig(m.toConfig());
+  t.deepEqual(copy.forward(ones, { training: true, seed: 7 }).data, first.data, 'the dropout seeds are part of the config');
 });
 
 test('toConfig / fromConfig rebuilds the topology; with the weights it predicts the same', (t) => {
