@@ -8,7 +8,7 @@
 import { Tensor, formatShape, type Shape } from '../tensor';
 import { Parameter, type Penalty } from '../parameter';
 import { getGlobalRandom, type Random } from '../random';
-import { getInitializer, type Fans, type Initializer } from '../initializers';
+import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers';
 import { SymbolicTensor, checkSampleShape } from '../symbolic-tensor';
 
 export interface LayerArgs {
@@ -22,7 +22,6 @@ export interface WeightSpec {
   name: string;
   shape: Shape;
   initializer: Initializer;
-  fans?: Fans;
   penalty?: Penalty | null;
   /** Non-trainable state (BatchNorm running statistics): saved with the weights, never a Parameter. */
   state?: boolean;
@@ -100,7 +99,7 @@ export abstract class Layer {
     }
     const prefix = this.className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(); // Keras: max_pool2d, re_lu
     this.name = args.name ?? uniqueName(prefix);
-    this.trainableFlag = args.trainable ?? true;
+    this.trainableFlag = checkBoolean(args.trainable ?? true, 'trainable');
   }
 
   get className(): string {
@@ -117,7 +116,7 @@ export abstract class Layer {
   }
 
   set trainable(value: boolean) {
-    this.trainableFlag = value;
+    this.trainableFlag = checkBoolean(value, 'trainable');
     for (const p of this.params) p.trainable = value;
   }
 
@@ -125,7 +124,7 @@ export abstract class Layer {
     return this.inputShapes !== null;
   }
 
-  /** How many inputs the layer takes: a number, or [min, max]. */
+  /** How many inputs the layer takes: [min, max]. */
   protected get inputCount(): [number, number] {
     return [1, 1];
   }
@@ -181,7 +180,7 @@ export abstract class Layer {
     this.outputShape = this.computeOutputShape(inputShapes);
     for (const spec of this.weightSpecs(inputShapes)) {
       const value = new Tensor(new Float32Array(spec.shape.reduce((a, b) => a * b, 1)), spec.shape);
-      spec.initializer.fill(value, random, spec.fans);
+      spec.initializer.fill(value, random);
       const name = `${this.name}/${spec.name}`;
       if (spec.state) {
         this.states.push({ name, tensor: value });
@@ -324,6 +323,11 @@ export function batchTensor(N: number, sample: Shape): Tensor {
 }
 
 /** Resolves an initializer option with its default. */
-export function initializerOption(id: Parameters<typeof getInitializer>[0] | undefined, fallback: string): Initializer {
+export function initializerOption(id: InitializerIdentifier | undefined, fallback: string): Initializer {
   return getInitializer(id ?? fallback);
+}
+
+export function checkBoolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
