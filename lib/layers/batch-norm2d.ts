@@ -59,7 +59,7 @@ export class BatchNorm2D extends Layer {
       training,
       momentum: this.momentum,
       eps: this.epsilon,
-      out: this.io(x.shape[0]).y,
+      out: this.outputBuffer(x.shape[0]),
       saveMean: mean,
       saveInvStd: invStd,
     }).y;
@@ -67,7 +67,7 @@ export class BatchNorm2D extends Layer {
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     const { mean, invStd } = this.saved();
-    const dx = needDx ? this.io(dy.shape[0]).dx[0] : null;
+    const dx = needDx ? this.inputGrad(dy.shape[0]) : null;
     batchNorm2dBackward(this.lastInputs[0], dy, this.param(0).value, mean, invStd, {
       training: this.trainingCall,
       dx: dx ?? undefined,

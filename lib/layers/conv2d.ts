@@ -58,11 +58,11 @@ export class Conv2D extends KernelLayer {
   }
 
   protected call([x]: readonly Tensor[]): Tensor {
-    return conv2d(x, this.kernel.value, this.bias?.value ?? null, { ...this.opts, out: this.io(x.shape[0]).y });
+    return conv2d(x, this.kernel.value, this.bias?.value ?? null, { ...this.opts, out: this.outputBuffer(x.shape[0]) });
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
-    const dx = this.io(dy.shape[0]).dx[0];
+    const dx = this.inputGrad(dy.shape[0]);
     // Without a bias the kernel still computes db: give it a scratch instead of a new tensor per step.
     const db = this.bias?.grad ?? this.batchBuffers(0, () => zeros([this.filters]), 'db');
     conv2dBackward(this.lastInputs[0], this.kernel.value, dy, { ...this.opts, dx, dw: this.kernel.grad, db, needDx });

@@ -28,11 +28,11 @@ export class Dense extends KernelLayer {
   }
 
   protected call([x]: readonly Tensor[]): Tensor {
-    return linear(x, this.kernel.value, this.bias?.value ?? null, this.io(x.shape[0]).y);
+    return linear(x, this.kernel.value, this.bias?.value ?? null, this.outputBuffer(x.shape[0]));
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
-    const dx = this.io(dy.shape[0]).dx[0];
+    const dx = this.inputGrad(dy.shape[0]);
     linearBackward(this.lastInputs[0], this.kernel.value, dy, { dx, dw: this.kernel.grad, db: this.bias?.grad, needDx });
     return [needDx ? dx : null];
   }

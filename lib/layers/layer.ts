@@ -140,7 +140,7 @@ export abstract class Layer {
   /** Called once by build() after the weights exist (e.g. to draw a dropout seed). */
   protected onBuild(_random: Random): void {}
 
-  /** y = f(inputs) for a batch, written into a buffer of the layer (see io()). */
+  /** y = f(inputs) for a batch, written into a buffer of the layer (outputBuffer). */
   protected abstract call(inputs: readonly Tensor[], ctx: ForwardContext): Tensor;
 
   /** Input gradients (null where not needed) from dy; adds the parameter gradients into param.grad. */
@@ -261,9 +261,18 @@ export abstract class Layer {
     return entry;
   }
 
-  /** The output buffer y [N, ...outputShape] and input-gradient buffers dx[i] [N, ...inputShapes[i]]. */
-  protected io(N: number): { y: Tensor; dx: Tensor[] } {
-    return this.batchBuffers(N, () => ({ y: batchTensor(N, this.outputShape!), dx: this.inputShapes!.map((s) => batchTensor(N, s)) }), 'io');
+  /** The output buffer y [N, ...outputShape] of batch size N (allocated on first use). */
+  protected outputBuffer(N: number): Tensor {
+    return this.batchBuffers(N, () => batchTensor(N, this.outputShape!), 'y');
+  }
+
+  /** The input-gradient buffers dx[i] [N, ...inputShapes[i]] (allocated by the first backward). */
+  protected inputGrads(N: number): Tensor[] {
+    return this.batchBuffers(N, () => this.inputShapes!.map((s) => batchTensor(N, s)), 'dx');
+  }
+
+  protected inputGrad(N: number): Tensor {
+    return this.inputGrads(N)[0];
   }
 
   /** Trainable weights as Parameters (frozen ones included, with trainable = false). */
