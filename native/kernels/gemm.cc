@@ -118,30 +118,72 @@ void pack_b(const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int6
   }
 }
 
-// C[M x N] = alpha * op(A)[rows i0.., cols p0..] * op(B)[rows p0.., cols j0..] + beta * C on
-// one thread, Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr > ir.
+// C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
+// j0 starts at Bp + j0 * col_step with rows ldbp apart (packed: col_step = kc, ldbp = NR;
+// B itself: col_step = 1, ldbp = ldb). The B micro-panel (jr) stays in L1 while the A
+// micro-panels (ir) stream from L2.
+void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t col_step, int64_t ldbp, int64_t mc,
+                  int64_t nc, int64_t kc, float alpha, float beta, float* C, int64_t ldc) {
+  for (int64_t jr = 0; jr < nc; jr += cfg.NR) {
+    for (int64_t ir = 0; ir < mc; ir += cfg.MR) {
+      cfg.ukernel(kc, Ap + ir * kc, Bp + jr * col_step, ldbp, C + ir * ldc + jr, ldc, alpha, beta,
+                  std::min(cfg.MR, mc - ir), std::min(cfg.NR, nc - jr));
+    }
+  }
+}
+
+int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// C[M x N] = alpha * op(A)[rows i0.., :] * op(B)[:, cols j0..] + beta * C on one thread,
+// Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > macro kernel. When one
+// row tile uses each B panel (M <= MR), copying B would cost as much as using it: the
+// microkernel reads an untransposed B in place, only the partial last panel is packed.
 void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_t i0, int64_t j0, int64_t M, int64_t N,
                  int64_t K, float alpha, float beta, float* C, int64_t ldc) {
-  const int64_t MR = cfg.MR, NR = cfg.NR;
   const int64_t kc_max = std::min(cfg.KC, K);
-  float* Bp = b_scratch.get(kc_max * ((std::min(cfg.NC, N) + NR - 1) / NR * NR));
-  float* Ap = a_scratch.get(kc_max * ((std::min(cfg.MC, M) + MR - 1) / MR * MR));
+  float* Bp = b_scratch.get(kc_max * round_up(std::min(cfg.NC, N), cfg.NR));
+  float* Ap = a_scratch.get(kc_max * round_up(std::min(cfg.MC, M), cfg.MR));
+  const bool b_in_place = !b.trans && M <= cfg.MR;
+  for (int64_t jc = 0; jc < N; jc += cfg.NC) {
+    const int64_t nc = std::min(cfg.NC, N - jc);
+    const int64_t full = b_in_place ? nc / cfg.NR * cfg.NR : 0;  // columns read in place
+    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
+      const int64_t kc = std::min(cfg.KC, K - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;
+      pack_b(b, pc, j0 + jc + full, kc, nc - full, cfg.NR, Bp);
+      for (int64_t ic = 0; ic < M; ic += cfg.MC) {
+        const int64_t mc = std::min(cfg.MC, M - ic);
+        pack_a(a, i0 + ic, pc, mc, kc, cfg.MR, Ap);
+        float* c = C + ic * ldc + jc;
+        macro_kernel(cfg, Ap, b.data + pc * b.ld + j0 + jc, 1, b.ld, mc, full, kc, alpha, beta_pc, c, ldc);
+        macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc - full, kc, alpha, beta_pc, c + full, ldc);
+      }
+    }
+  }
+}
+
+// The same loop nest with the threads sharing each packed B block: they pack it together,
+// then each multiplies its own range of row tiles (packing its own A blocks) by all of it.
+void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int64_t M, int64_t N, int64_t K,
+                    float alpha, float beta, float* C, int64_t ldc) {
+  const int64_t MR = cfg.MR, NR = cfg.NR;
+  float* Bp = b_scratch.get(std::min(cfg.KC, K) * round_up(std::min(cfg.NC, N), NR));
   for (int64_t jc = 0; jc < N; jc += cfg.NC) {
     const int64_t nc = std::min(cfg.NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += cfg.KC) {
       const int64_t kc = std::min(cfg.KC, K - pc);
-      const float beta_pc = pc == 0 ? beta : 1.0f;
-      pack_b(b, pc, j0 + jc, kc, nc, NR, Bp);
-      for (int64_t ic = 0; ic < M; ic += cfg.MC) {
-        const int64_t mc = std::min(cfg.MC, M - ic);
-        pack_a(a, i0 + ic, pc, mc, kc, MR, Ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            cfg.ukernel(kc, Ap + ir * kc, Bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_pc,
-                        std::min(MR, mc - ir), std::min(NR, nc - jr));
-          }
+      parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
+        pack_b(b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, NR, Bp + p0 * NR * kc);
+      });
+      parallel_for((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
+        const int64_t i1 = std::min(M, t1 * MR);
+        float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
+        for (int64_t ic = t0 * MR; ic < i1; ic += cfg.MC) {
+          const int64_t mc = std::min(cfg.MC, i1 - ic);
+          pack_a(a, ic, pc, mc, kc, MR, Ap);
+          macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc, kc, alpha, pc == 0 ? beta : 1.0f, C + ic * ldc + jc, ldc);
         }
-      }
+      });
     }
   }
 }
@@ -160,28 +202,25 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
-// Threads split the larger of M and N into contiguous ranges of whole tiles; each runs the
-// blocked algorithm on its range (repacking the smaller operand), so every element of C is
-// computed by the same sequence of operations whatever the thread count.
+// Small problems run on the calling thread. Larger ones with enough rows share packed B
+// blocks and split the row tiles; short wide ones (few rows, e.g. a convolution's
+// out-channels x pixels) split the column tiles, each thread packing its own B. Either way
+// every element of C is computed by the same sequence of operations, whatever the thread count.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
   const Blocking& cfg = blocking();
   const Operand a{A, lda, trans_a}, b{B, ldb, trans_b};
-  const bool split_n = N >= M;
-  const int64_t tile = split_n ? cfg.NR : cfg.MR;
-  const int64_t tiles = ((split_n ? N : M) + tile - 1) / tile;
-  const double flops_per_tile = 2.0 * static_cast<double>(tile) * static_cast<double>(split_n ? M : N) * K;
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / flops_per_tile));
-  parallel_for(tiles, grain, [&](int64_t t0, int64_t t1) {
-    if (split_n) {
-      const int64_t j0 = t0 * tile, j1 = std::min(N, t1 * tile);
-      sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
-    } else {
-      const int64_t i0 = t0 * tile, i1 = std::min(M, t1 * tile);
-      sgemm_block(cfg, a, b, i0, 0, i1 - i0, N, K, alpha, beta, C + i0 * ldc, ldc);
-    }
+  const int threads = num_threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (threads == 1 || flops < 2 * kMinFlopsPerChunk) return sgemm_block(cfg, a, b, 0, 0, M, N, K, alpha, beta, C, ldc);
+  const int64_t row_tiles = (M + cfg.MR - 1) / cfg.MR, col_tiles = (N + cfg.NR - 1) / cfg.NR;
+  if (M >= N || row_tiles >= 4 * threads) return sgemm_shared_b(cfg, a, b, M, N, K, alpha, beta, C, ldc);
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / (flops / col_tiles)));
+  parallel_for(col_tiles, grain, [&](int64_t t0, int64_t t1) {
+    const int64_t j0 = t0 * cfg.NR, j1 = std::min(N, t1 * cfg.NR);
+    sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
   });
 }
 
