@@ -8,6 +8,7 @@ import { manualSeed } from '../lib/random';
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { SGD } from '../lib/optimizers';
 import { gradCheck } from './helpers/gradcheck';
+import { forEachIsa } from './helpers/isa';
 import { randomArray, rng } from './helpers/random';
 
 function batch(shape: number[], seed: number): Tensor {
@@ -69,7 +70,7 @@ test('LeNet-5 (6-16-120-84-10, 5x5 kernels, 32x32 input) has 61,706 parameters',
   t.deepEqual(m.forward(batch([3, 1, 32, 32], 1)).shape, [3, 10]);
 });
 
-test('whole-model gradients of a small conv net match finite differences', (t) => {
+forEachIsa('whole-model gradients of a small conv net match finite differences', (t) => {
   const m = sequential(
     [new Conv2D({ filters: 3, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 4 })],
     { inputShape: [2, 6, 6], seed: 3 },
@@ -78,7 +79,7 @@ test('whole-model gradients of a small conv net match finite differences', (t) =
   checkModel(t, m, batch([2, 2, 6, 6], 4), Int32Array.from([1, 3]), 1e-3);
 });
 
-test('two-branch DAG with Concat and shared tensors: gradients are summed and match finite differences', (t) => {
+forEachIsa('two-branch DAG with Concat and shared tensors: gradients are summed and match finite differences', (t) => {
   const x = input([2, 5, 5]);
   const a = new Sigmoid().apply(new Conv2D({ filters: 2, kernelSize: 1 }).apply(x)); // smooth: no kinks within eps
   const b = new Conv2D({ filters: 3, kernelSize: 3, padding: 'same' }).apply(x); // x feeds two layers
