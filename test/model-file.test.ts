@@ -140,6 +140,9 @@ test('hostile files with valid checksums give clear errors without allocating th
   expectError(huge, /would allocate \d+ weights, more than the limit/);
   expectError({ ...header, model: { ...header.model, input: { name: 'in', shape: [1e6, 1e6, 1e6] } } }, /input \[1000000, 1000000, 1000000\] is too large/);
   expectError({ ...header, model: { ...header.model, layers: [] } }, /layers must be a list/);
+  expectError({ ...header, model: { ...header.model, input: { ...header.model.input, name: '../x' } } }, /input name must be/);
+  const renamed = [{ ...layers[0], config: { ...layers[0].config, name: 'a'.repeat(1000) } }, ...layers.slice(1)];
+  expectError({ ...header, model: { ...header.model, layers: renamed } }, /layer name must be/);
   expectError({ ...header, model: null }, /model config/);
   t.throws(() => decodeModel(craft(null, data, Buffer.from('{"model": '))), { message: /not valid JSON/ });
   const claimsHugeHeader = Buffer.from(good);

@@ -23,7 +23,7 @@ export abstract class KernelLayer extends Layer {
 
   constructor(args: KernelLayerArgs) {
     super(args);
-    const what = (this.constructor as typeof Layer).className;
+    const what = this.className;
     this.useBias = checkBoolean(args.useBias ?? true, `${what} useBias`);
     this.kernelInitializer = initializerOption(args.kernelInitializer, 'glorotUniform');
     this.biasInitializer = initializerOption(args.biasInitializer, 'zeros');

@@ -9,7 +9,7 @@ import { Tensor, formatShape, type Shape } from '../tensor';
 import { Parameter, type Penalty } from '../parameter';
 import { getGlobalRandom, type Random } from '../random';
 import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers';
-import { SymbolicTensor, checkSampleShape } from '../symbolic-tensor';
+import { SymbolicTensor, checkName, checkSampleShape } from '../symbolic-tensor';
 
 export interface LayerArgs {
   name?: string;
@@ -94,11 +94,8 @@ export abstract class Layer {
   protected lastInputs: readonly Tensor[] = [];
 
   constructor(args: LayerArgs = {}) {
-    if (args.name !== undefined && (typeof args.name !== 'string' || !/^[\w.-]{1,128}$/.test(args.name))) {
-      throw new TypeError(`layer name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(args.name)}`);
-    }
     const prefix = this.className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(); // Keras: max_pool2d, re_lu
-    this.name = args.name ?? uniqueName(prefix);
+    this.name = args.name === undefined ? uniqueName(prefix) : checkName(args.name, 'layer name');
     this.trainableFlag = checkBoolean(args.trainable ?? true, 'trainable');
   }
 
