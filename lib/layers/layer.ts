@@ -1,10 +1,20 @@
 // The base of every layer: shape inference, weights, per-batch-size buffers, forward/backward.
 //
-// A layer works on batches whose first dimension is the batch size N; its shapes (inputShapes,
-// outputShape) are per sample, without N. Parameters are created by build() once the input shape
-// is known (by a model, or lazily by the first forward). Gradients ACCUMULATE into param.grad:
-// call zeroGrad() between steps. Buffers returned by forward/backward belong to the layer and are
-// overwritten by its next call with the same batch size; clone() what you keep.
+// The Layer API:
+//   new Conv2D({...}) / layers.conv2d({...})   options checked at construction
+//   layer.apply(x | [x1, x2])                   functional API: symbolic output (a layer is applied once)
+//   layer.build(inputShapes, random?)           creates and initializes the weights (models do this)
+//   layer.forward(x | [x1, ...], {training?, seed?}) -> y        (builds on first use)
+//   layer.backward(dy, needDx?) -> [dx1, ...]   (null where needDx[i] is false); adds into param.grad
+//   layer.parameters(): Parameter[]             trainable weights ('<layer>/kernel', '<layer>/bias')
+//   layer.namedWeights(), getWeights(), setWeights(ws)   parameters then state (BatchNorm running stats)
+//   layer.trainable = false                     freezes: its parameters get trainable = false
+//   layer.toConfig() -> {className, config}     rebuilt by layerFromConfig (registry.ts)
+//   layer.inputShapes, layer.outputShape        per sample, without the batch dimension
+//
+// A layer works on batches whose first dimension is the batch size N. Gradients ACCUMULATE into
+// param.grad: call zeroGrad() between steps. Buffers returned by forward/backward belong to the
+// layer and are overwritten by its next call with the same batch size; clone() what you keep.
 import { Tensor, formatShape, type Shape } from '../tensor';
 import { Parameter, type Penalty } from '../parameter';
 import { getGlobalRandom, type Random } from '../random';
