@@ -25,11 +25,11 @@ constexpr int64_t kSgemmMrGeneric = 4, kSgemmNrGeneric = 8;
 constexpr int64_t kSgemmMrAvx2 = 6, kSgemmNrAvx2 = 16;
 constexpr int64_t kSgemmMrAvx512 = 14, kSgemmNrAvx512 = 32;
 
-void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                           int64_t m, int64_t n);
-void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                        int64_t m, int64_t n);
-void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                          int64_t m, int64_t n);
+void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                           float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                        float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                          float alpha, float beta, int64_t m, int64_t n);
 
 }  // namespace convkit

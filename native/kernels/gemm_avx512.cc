@@ -23,8 +23,13 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
   }
+  // C's rows are needed only after the k loop: fetch them now so the stores do not wait.
 #pragma GCC unroll 14
-  for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(C + (i < m ? i : 0) * ldc), _MM_HINT_T0);
+  for (int i = 0; i < R; ++i) {
+    const float* c = C + (i < m ? i : 0) * ldc;
+    _mm_prefetch(reinterpret_cast<const char*>(c), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + 16 * V - 1), _MM_HINT_T0);
+  }
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[V];
 #pragma GCC unroll 2
