@@ -3,6 +3,7 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -18,14 +19,15 @@ namespace {
 // packed B block (KC x NC in L3).
 struct Blocking {
   SgemmMicrokernel ukernel;
+  SgemmPackCols pack_cols;
   int64_t MR, NR, KC, MC, NC;
 };
 
 const Blocking& blocking() {
-  static const Blocking generic{sgemm_ukernel_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
+  static const Blocking generic{sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
 #if defined(CONVKIT_X86_KERNELS)
-  static const Blocking avx2{sgemm_ukernel_avx2, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
-  static const Blocking avx512{sgemm_ukernel_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
+  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_generic, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
+  static const Blocking avx512{sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
   return *select_isa(&generic, &avx2, &avx512);
 #else
   return generic;
@@ -68,54 +70,34 @@ struct Operand {
   bool trans;
 };
 
-// Ap[(i / MR) * K * MR + k * MR + i % MR] = op(A)[i0 + i, p0 + k] for i < M, k < K; rows
-// beyond M up to the next multiple of MR are zero.
-void pack_a(const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, int64_t MR, float* Ap) {
-  for (int64_t ir = 0; ir < M; ir += MR) {
-    const int64_t m = std::min(MR, M - ir);
-    float* dst = Ap + ir * K;
-    if (a.trans) {
-      const float* src = a.data + p0 * a.ld + i0 + ir;
-      for (int64_t k = 0; k < K; ++k) {
-        for (int64_t i = 0; i < m; ++i) dst[k * MR + i] = src[k * a.ld + i];
-        for (int64_t i = m; i < MR; ++i) dst[k * MR + i] = 0.0f;
-      }
-    } else {
-      for (int64_t i = 0; i < MR; ++i) {
-        if (i < m) {
-          const float* src = a.data + (i0 + ir + i) * a.ld + p0;
-          for (int64_t k = 0; k < K; ++k) dst[k * MR + i] = src[k];
-        } else {
-          for (int64_t k = 0; k < K; ++k) dst[k * MR + i] = 0.0f;
-        }
-      }
+// Packing copies a K x W slice of an operand into panels of P columns (P = MR for A, NR for
+// B): dst[(w / P) * K * P + k * P + w % P] = X(k, w), zero beyond W up to a multiple of P.
+// X(k, w) is src[k * ld + w] (pack_rows, below) or src[w * ld + k] (cfg.pack_cols, a
+// transpose, per ISA).
+
+// Walks the source in k order so that every row of the slice streams at once.
+void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst) {
+  for (int64_t k = 0; k < K; ++k) {
+    const float* row = src + k * ld;
+    for (int64_t w0 = 0; w0 < W; w0 += P) {
+      const int64_t n = std::min(P, W - w0);
+      float* d = dst + w0 * K + k * P;
+      for (int64_t w = 0; w < n; ++w) d[w] = row[w0 + w];
+      for (int64_t w = n; w < P; ++w) d[w] = 0.0f;
     }
   }
 }
 
-// Bp[(j / NR) * K * NR + k * NR + j % NR] = op(B)[p0 + k, j0 + j] for k < K, j < N; columns
-// beyond N up to the next multiple of NR are zero.
-void pack_b(const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int64_t NR, float* Bp) {
-  for (int64_t jr = 0; jr < N; jr += NR) {
-    const int64_t n = std::min(NR, N - jr);
-    float* dst = Bp + jr * K;
-    if (b.trans) {
-      for (int64_t j = 0; j < NR; ++j) {
-        if (j < n) {
-          const float* src = b.data + (j0 + jr + j) * b.ld + p0;
-          for (int64_t k = 0; k < K; ++k) dst[k * NR + j] = src[k];
-        } else {
-          for (int64_t k = 0; k < K; ++k) dst[k * NR + j] = 0.0f;
-        }
-      }
-    } else {
-      const float* src = b.data + p0 * b.ld + j0 + jr;
-      for (int64_t k = 0; k < K; ++k) {
-        for (int64_t j = 0; j < n; ++j) dst[k * NR + j] = src[k * b.ld + j];
-        for (int64_t j = n; j < NR; ++j) dst[k * NR + j] = 0.0f;
-      }
-    }
-  }
+// Panels of MR rows of op(A)[i0 .. i0+M, p0 .. p0+K].
+void pack_a(const Blocking& cfg, const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, int64_t MR, float* Ap) {
+  if (a.trans) return pack_rows(a.data + p0 * a.ld + i0, a.ld, K, M, MR, Ap);
+  cfg.pack_cols(a.data + i0 * a.ld + p0, a.ld, K, M, MR, Ap);
+}
+
+// Panels of NR columns of op(B)[p0 .. p0+K, j0 .. j0+N].
+void pack_b(const Blocking& cfg, const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int64_t NR, float* Bp) {
+  if (b.trans) return cfg.pack_cols(b.data + j0 * b.ld + p0, b.ld, K, N, NR, Bp);
+  pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, NR, Bp);
 }
 
 // C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
@@ -130,6 +112,20 @@ void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t
                   std::min(cfg.MR, mc - ir), std::min(cfg.NR, nc - jr));
     }
   }
+}
+
+// parallel_for that rethrows, on the calling thread, an allocation failure of any chunk: an
+// exception must not escape a pool worker.
+void parallel_for_checked(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
+  std::atomic<bool> failed{false};
+  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+    try {
+      fn(begin, end);
+    } catch (const std::bad_alloc&) {
+      failed = true;
+    }
+  });
+  if (failed) throw std::bad_alloc();
 }
 
 int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
@@ -150,10 +146,10 @@ void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_
     for (int64_t pc = 0; pc < K; pc += cfg.KC) {
       const int64_t kc = std::min(cfg.KC, K - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
-      pack_b(b, pc, j0 + jc + full, kc, nc - full, cfg.NR, Bp);
+      pack_b(cfg, b, pc, j0 + jc + full, kc, nc - full, cfg.NR, Bp);
       for (int64_t ic = 0; ic < M; ic += cfg.MC) {
         const int64_t mc = std::min(cfg.MC, M - ic);
-        pack_a(a, i0 + ic, pc, mc, kc, cfg.MR, Ap);
+        pack_a(cfg, a, i0 + ic, pc, mc, kc, cfg.MR, Ap);
         float* c = C + ic * ldc + jc;
         macro_kernel(cfg, Ap, b.data + pc * b.ld + j0 + jc, 1, b.ld, mc, full, kc, alpha, beta_pc, c, ldc);
         macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc - full, kc, alpha, beta_pc, c + full, ldc);
@@ -173,14 +169,14 @@ void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int
     for (int64_t pc = 0; pc < K; pc += cfg.KC) {
       const int64_t kc = std::min(cfg.KC, K - pc);
       parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
-        pack_b(b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, NR, Bp + p0 * NR * kc);
+        pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, NR, Bp + p0 * NR * kc);
       });
-      parallel_for((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
+      parallel_for_checked((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
         const int64_t i1 = std::min(M, t1 * MR);
         float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
         for (int64_t ic = t0 * MR; ic < i1; ic += cfg.MC) {
           const int64_t mc = std::min(cfg.MC, i1 - ic);
-          pack_a(a, ic, pc, mc, kc, MR, Ap);
+          pack_a(cfg, a, ic, pc, mc, kc, MR, Ap);
           macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc, kc, alpha, pc == 0 ? beta : 1.0f, C + ic * ldc + jc, ldc);
         }
       });
@@ -218,7 +214,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
   const int64_t row_tiles = (M + cfg.MR - 1) / cfg.MR, col_tiles = (N + cfg.NR - 1) / cfg.NR;
   if (M >= N || row_tiles >= 4 * threads) return sgemm_shared_b(cfg, a, b, M, N, K, alpha, beta, C, ldc);
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / (flops / col_tiles)));
-  parallel_for(col_tiles, grain, [&](int64_t t0, int64_t t1) {
+  parallel_for_checked(col_tiles, grain, [&](int64_t t0, int64_t t1) {
     const int64_t j0 = t0 * cfg.NR, j1 = std::min(N, t1 * cfg.NR);
     sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
   });

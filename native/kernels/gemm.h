@@ -25,11 +25,19 @@ constexpr int64_t kSgemmMrGeneric = 4, kSgemmNrGeneric = 8;
 constexpr int64_t kSgemmMrAvx2 = 6, kSgemmNrAvx2 = 16;
 constexpr int64_t kSgemmMrAvx512 = 14, kSgemmNrAvx512 = 32;
 
-void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                           int64_t m, int64_t n);
-void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                        int64_t m, int64_t n);
-void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-                          int64_t m, int64_t n);
+void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                           float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                        float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                          float alpha, float beta, int64_t m, int64_t n);
+
+// Packing of a transposed slice into panels of P: dst[(w / P) * K * P + k * P + w % P] =
+// src[w * ld + k] for k < K, w < W, zero for w from W up to a multiple of P.
+using SgemmPackCols = void (*)(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
+
+void sgemm_pack_cols_generic(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
+// P <= 16 or a multiple of 16.
+void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 
 }  // namespace convkit

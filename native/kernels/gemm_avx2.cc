@@ -56,7 +56,8 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
       _mm256_store_ps(row, _mm256_mul_ps(va, acc[i][0]));
       _mm256_store_ps(row + 8, _mm256_mul_ps(va, acc[i][1]));
       for (int64_t j = 0; j < n; ++j) {
-        c[j] = beta == 0.0f ? row[j] : _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(beta), _mm_set_ss(c[j]), _mm_set_ss(row[j])));
+        const __m128 r = _mm_set_ss(row[j]);
+        c[j] = _mm_cvtss_f32(beta == 0.0f ? r : _mm_fmadd_ss(_mm_set_ss(beta), _mm_set_ss(c[j]), r));
       }
     }
   }
