@@ -7,6 +7,7 @@ import { concat, input } from '../lib/functional';
 import { manualSeed } from '../lib/random';
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { SGD } from '../lib/optimizers';
+import { accuracy } from '../lib/metrics';
 import { gradCheck } from './helpers/gradcheck';
 import { forEachIsa } from './helpers/isa';
 import { randomArray, rng } from './helpers/random';
@@ -206,4 +207,27 @@ test('a frozen layer keeps its weights bit-identical through an optimizer step',
   t.deepEqual(after[1].data, before[1].data);
   t.notDeepEqual(after[2].data, before[2].data, 'the trainable Dense moved');
   t.true(m.parameters().filter((p) => p.name.startsWith('frozen/')).every((p) => !p.trainable));
+});
+
+test('a small conv net learns a separable task with SGD', (t) => {
+  // Class 1 images are bright in the left half, class 0 in the right half.
+  const N = 16;
+  const x = new Tensor(new Float32Array(N * 64), [N, 1, 8, 8]);
+  const labels = Int32Array.from({ length: N }, (_, n) => n % 2);
+  const noise = rng(3);
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < 64; i++) x.data[n * 64 + i] = ((i % 8 < 4) === (labels[n] === 1) ? 1 : 0) + 0.3 * (noise() - 0.5);
+  }
+  const m = sequential([new Conv2D({ filters: 4, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 2 })], { inputShape: [1, 8, 8], seed: 2 });
+  const loss = new SoftmaxCrossEntropy();
+  const optimizer = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+  const first = loss.compute(m.forward(x), labels).loss;
+  for (let step = 0; step < 30; step++) {
+    m.zeroGrad();
+    m.backward(loss.compute(m.forward(x, { training: true }), labels).grad);
+    optimizer.step();
+  }
+  const last = loss.compute(m.forward(x), labels).loss;
+  t.true(last < first / 4, `loss ${first} -> ${last}`);
+  t.is(accuracy(m.forward(x), labels), 1);
 });
