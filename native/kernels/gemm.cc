@@ -1,4 +1,12 @@
+// sgemm driver: cache blocking (KC, MC, NC), packing of op(A) and op(B) into micro-panels,
+// threading, and the choice of microkernel. Portable: the per-ISA code is the microkernels.
 #include "kernels/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
@@ -6,39 +14,209 @@
 namespace convkit {
 namespace {
 
-using Saxpy = void (*)(int64_t, float, const float*, float*);
+// MR x NR: the microkernel's register tile. KC: depth of a packed panel (a KC x NR B
+// micro-panel stays in L1). MC: rows of a packed A block (MC x KC in L2). NC: columns of a
+// packed B block (KC x NC in L3).
+struct Blocking {
+  SgemmMicrokernel ukernel;
+  SgemmPackCols pack_cols;
+  int64_t MR, NR, KC, MC, NC;
+};
 
-Saxpy saxpy_for_isa() {
+const Blocking& blocking() {
+  static const Blocking generic{sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
 #if defined(CONVKIT_X86_KERNELS)
-  return select_isa<Saxpy>(saxpy_generic, saxpy_avx2, saxpy_avx512);
+  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_generic, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
+  static const Blocking avx512{sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
+  return *select_isa(&generic, &avx2, &avx512);
 #else
-  return saxpy_generic;
+  return generic;
 #endif
+}
+
+// Below this many flops per chunk, waking another thread costs more than it saves.
+constexpr double kMinFlopsPerChunk = 2e6;
+
+// A grow-only, 64-byte aligned scratch buffer, one per thread per use: packing allocates
+// nothing once the thread has seen its largest shape.
+class Scratch {
+ public:
+  ~Scratch() { std::free(data_); }
+  float* get(int64_t n) {
+    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
+    if (bytes > capacity_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) {
+        capacity_ = 0;
+        throw std::bad_alloc();
+      }
+      capacity_ = bytes;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local Scratch a_scratch, b_scratch;
+
+// op(X)[r, c] of a row-major X with leading dimension ld.
+struct Operand {
+  const float* data;
+  int64_t ld;
+  bool trans;
+};
+
+// Packing copies a K x W slice of an operand into panels of P columns (P = MR for A, NR for
+// B): dst[(w / P) * K * P + k * P + w % P] = X(k, w), zero beyond W up to a multiple of P.
+// X(k, w) is src[k * ld + w] (pack_rows, below) or src[w * ld + k] (cfg.pack_cols, a
+// transpose, per ISA).
+
+// Walks the source in k order so that every row of the slice streams at once.
+void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst) {
+  for (int64_t k = 0; k < K; ++k) {
+    const float* row = src + k * ld;
+    for (int64_t w0 = 0; w0 < W; w0 += P) {
+      const int64_t n = std::min(P, W - w0);
+      float* d = dst + w0 * K + k * P;
+      for (int64_t w = 0; w < n; ++w) d[w] = row[w0 + w];
+      for (int64_t w = n; w < P; ++w) d[w] = 0.0f;
+    }
+  }
+}
+
+// Panels of MR rows of op(A)[i0 .. i0+M, p0 .. p0+K].
+void pack_a(const Blocking& cfg, const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, int64_t MR, float* Ap) {
+  if (a.trans) return pack_rows(a.data + p0 * a.ld + i0, a.ld, K, M, MR, Ap);
+  cfg.pack_cols(a.data + i0 * a.ld + p0, a.ld, K, M, MR, Ap);
+}
+
+// Panels of NR columns of op(B)[p0 .. p0+K, j0 .. j0+N].
+void pack_b(const Blocking& cfg, const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int64_t NR, float* Bp) {
+  if (b.trans) return cfg.pack_cols(b.data + j0 * b.ld + p0, b.ld, K, N, NR, Bp);
+  pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, NR, Bp);
+}
+
+// C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
+// j0 starts at Bp + j0 * col_step with rows ldbp apart (packed: col_step = kc, ldbp = NR;
+// B itself: col_step = 1, ldbp = ldb). The B micro-panel (jr) stays in L1 while the A
+// micro-panels (ir) stream from L2.
+void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t col_step, int64_t ldbp, int64_t mc,
+                  int64_t nc, int64_t kc, float alpha, float beta, float* C, int64_t ldc) {
+  for (int64_t jr = 0; jr < nc; jr += cfg.NR) {
+    for (int64_t ir = 0; ir < mc; ir += cfg.MR) {
+      cfg.ukernel(kc, Ap + ir * kc, Bp + jr * col_step, ldbp, C + ir * ldc + jr, ldc, alpha, beta,
+                  std::min(cfg.MR, mc - ir), std::min(cfg.NR, nc - jr));
+    }
+  }
+}
+
+// parallel_for that rethrows, on the calling thread, an allocation failure of any chunk: an
+// exception must not escape a pool worker.
+void parallel_for_checked(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
+  std::atomic<bool> failed{false};
+  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+    try {
+      fn(begin, end);
+    } catch (const std::bad_alloc&) {
+      failed = true;
+    }
+  });
+  if (failed) throw std::bad_alloc();
+}
+
+int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// C[M x N] = alpha * op(A)[rows i0.., :] * op(B)[:, cols j0..] + beta * C on one thread,
+// Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > macro kernel. When one
+// row tile uses each B panel (M <= MR), copying B would cost as much as using it: the
+// microkernel reads an untransposed B in place, only the partial last panel is packed.
+void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_t i0, int64_t j0, int64_t M, int64_t N,
+                 int64_t K, float alpha, float beta, float* C, int64_t ldc) {
+  const int64_t kc_max = std::min(cfg.KC, K);
+  float* Bp = b_scratch.get(kc_max * round_up(std::min(cfg.NC, N), cfg.NR));
+  float* Ap = a_scratch.get(kc_max * round_up(std::min(cfg.MC, M), cfg.MR));
+  const bool b_in_place = !b.trans && M <= cfg.MR;
+  for (int64_t jc = 0; jc < N; jc += cfg.NC) {
+    const int64_t nc = std::min(cfg.NC, N - jc);
+    const int64_t full = b_in_place ? nc / cfg.NR * cfg.NR : 0;  // columns read in place
+    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
+      const int64_t kc = std::min(cfg.KC, K - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;
+      pack_b(cfg, b, pc, j0 + jc + full, kc, nc - full, cfg.NR, Bp);
+      for (int64_t ic = 0; ic < M; ic += cfg.MC) {
+        const int64_t mc = std::min(cfg.MC, M - ic);
+        pack_a(cfg, a, i0 + ic, pc, mc, kc, cfg.MR, Ap);
+        float* c = C + ic * ldc + jc;
+        macro_kernel(cfg, Ap, b.data + pc * b.ld + j0 + jc, 1, b.ld, mc, full, kc, alpha, beta_pc, c, ldc);
+        macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc - full, kc, alpha, beta_pc, c + full, ldc);
+      }
+    }
+  }
+}
+
+// The same loop nest with the threads sharing each packed B block: they pack it together,
+// then each multiplies its own range of row tiles (packing its own A blocks) by all of it.
+void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int64_t M, int64_t N, int64_t K,
+                    float alpha, float beta, float* C, int64_t ldc) {
+  const int64_t MR = cfg.MR, NR = cfg.NR;
+  float* Bp = b_scratch.get(std::min(cfg.KC, K) * round_up(std::min(cfg.NC, N), NR));
+  for (int64_t jc = 0; jc < N; jc += cfg.NC) {
+    const int64_t nc = std::min(cfg.NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
+      const int64_t kc = std::min(cfg.KC, K - pc);
+      parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
+        pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, NR, Bp + p0 * NR * kc);
+      });
+      parallel_for_checked((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
+        const int64_t i1 = std::min(M, t1 * MR);
+        float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
+        for (int64_t ic = t0 * MR; ic < i1; ic += cfg.MC) {
+          const int64_t mc = std::min(cfg.MC, i1 - ic);
+          pack_a(cfg, a, ic, pc, mc, kc, MR, Ap);
+          macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc, kc, alpha, pc == 0 ? beta : 1.0f, C + ic * ldc + jc, ldc);
+        }
+      });
+    }
+  }
+}
+
+// C = beta * C, with beta = 0 writing zeros whatever C holds.
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) {
+      std::memset(c, 0, static_cast<size_t>(N) * sizeof(float));
+    } else {
+      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+    }
+  }
 }
 
 }  // namespace
 
-void saxpy_generic(int64_t n, float a, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
-// C[i, :] = beta * C[i, :] + sum_k alpha * op(A)[i, k] * op(B)[k, :], rows split over threads.
+// Small problems run on the calling thread. Larger ones with enough rows share packed B
+// blocks and split the row tiles; short wide ones (few rows, e.g. a convolution's
+// out-channels x pixels) split the column tiles, each thread packing its own B. Either way
+// every element of C is computed by the same sequence of operations, whatever the thread count.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  Saxpy saxpy = saxpy_for_isa();
-  parallel_for(M, 4, [&](int64_t m0, int64_t m1) {
-    for (int64_t i = m0; i < m1; ++i) {
-      float* c = C + i * ldc;
-      for (int64_t j = 0; j < N; ++j) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
-      for (int64_t k = 0; k < K; ++k) {
-        float a = alpha * (trans_a ? A[k * lda + i] : A[i * lda + k]);
-        if (!trans_b) {
-          saxpy(N, a, B + k * ldb, c);
-        } else {
-          for (int64_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + k];
-        }
-      }
-    }
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+  const Blocking& cfg = blocking();
+  const Operand a{A, lda, trans_a}, b{B, ldb, trans_b};
+  const int threads = num_threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (threads == 1 || flops < 2 * kMinFlopsPerChunk) return sgemm_block(cfg, a, b, 0, 0, M, N, K, alpha, beta, C, ldc);
+  const int64_t row_tiles = (M + cfg.MR - 1) / cfg.MR, col_tiles = (N + cfg.NR - 1) / cfg.NR;
+  if (M >= N || row_tiles >= 4 * threads) return sgemm_shared_b(cfg, a, b, M, N, K, alpha, beta, C, ldc);
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / (flops / col_tiles)));
+  parallel_for_checked(col_tiles, grain, [&](int64_t t0, int64_t t1) {
+    const int64_t j0 = t0 * cfg.NR, j1 = std::min(N, t1 * cfg.NR);
+    sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
   });
 }
 

@@ -1,0 +1,192 @@
+#include "kernels/pool.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "runtime/cpu.h"
+#include "runtime/parallel.h"
+
+namespace convkit {
+namespace {
+
+using MaxPoolRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*,
+                            int32_t*);
+
+// Padded copies of one plane for max pooling, one per thread, reused.
+thread_local std::vector<float> tl_padded;
+
+MaxPoolRow max_pool_row_for_isa() {
+#if defined(CONVKIT_X86_KERNELS)
+  return select_isa<MaxPoolRow>(max_pool_row_generic, max_pool_row_avx2, max_pool_row_avx512);
+#else
+  return max_pool_row_generic;
+#endif
+}
+
+// The window of output (oh, ow) clipped to the input: rows [*h0, *h1), columns [*w0, *w1).
+void window(const PoolShape& s, int64_t oh, int64_t ow, int64_t* h0, int64_t* h1, int64_t* w0, int64_t* w1) {
+  const int64_t top = oh * s.stride_h - s.pad_h, left = ow * s.stride_w - s.pad_w;
+  *h0 = std::max<int64_t>(top, 0);
+  *h1 = std::min(top + s.KH, s.H);
+  *w0 = std::max<int64_t>(left, 0);
+  *w1 = std::min(left + s.KW, s.W);
+}
+
+float* grow(std::vector<float>& buffer, int64_t size) {
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+  return buffer.data();
+}
+
+// Calls fn(plane) for each of the N*C planes, split over the pool.
+template <typename Fn>
+void for_each_plane(const PoolShape& s, Fn fn) {
+  parallel_for(s.N * s.C, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) fn(p);
+  });
+}
+
+float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+  return static_cast<float>(count_include_pad ? s.KH * s.KW : (h1 - h0) * (w1 - w0));
+}
+
+}  // namespace
+
+void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
+                          int64_t index0, float* y, int32_t* idx) {
+  for (int64_t j = 0; j < count; ++j) {
+    float best = x[j * S];
+    int64_t arg = 0;
+    for (int64_t r = 0; r < KH; ++r) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const float v = x[r * ld + j * S + kw];
+        const bool take = v > best || v != v;
+        best = take ? v : best;
+        arg = take ? r * W + kw : arg;
+      }
+    }
+    y[j] = best;
+    idx[j] = static_cast<int32_t>(index0 + j * S + arg);
+  }
+}
+
+namespace {
+
+// Output (oh, ow) of a plane straight from its clipped window (first maximum; a NaN wins).
+void max_window(const PoolShape& s, const float* x, int64_t oh, int64_t ow, float* y, int32_t* idx) {
+  int64_t h0, h1, w0, w1;
+  window(s, oh, ow, &h0, &h1, &w0, &w1);
+  float best = x[h0 * s.W + w0];
+  int64_t arg = h0 * s.W + w0;
+  for (int64_t ih = h0; ih < h1; ++ih) {
+    for (int64_t iw = w0; iw < w1; ++iw) {
+      const float v = x[ih * s.W + iw];
+      if (v > best || v != v) best = v, arg = ih * s.W + iw;
+    }
+  }
+  *y = best;
+  *idx = static_cast<int32_t>(arg);
+}
+
+// x copied into the middle of a (H + 2 pad_h) x (W + 2 pad_w) plane of -inf.
+const float* pad_plane(const PoolShape& s, const float* x, int64_t ld) {
+  const int64_t rows = s.H + 2 * s.pad_h;
+  float* padded = grow(tl_padded, rows * ld);
+  std::fill(padded, padded + rows * ld, -std::numeric_limits<float>::infinity());
+  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(padded + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  return padded;
+}
+
+}  // namespace
+
+// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], a row of outputs at a time. With padding the
+// plane is copied into a frame of -inf so that every window lies inside; a window whose
+// maximum is -inf may then point into the frame, so those few outputs are redone from the
+// clipped window.
+void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* idx) {
+  const MaxPoolRow row_kernel = max_pool_row_for_isa();
+  const bool padded = s.pad_h > 0 || s.pad_w > 0;
+  const int64_t ld = s.W + 2 * s.pad_w;
+  for_each_plane(s, [&](int64_t p) {
+    const float* plane = x + p * s.H * s.W;
+    const float* src = padded ? pad_plane(s, plane, ld) : plane;
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      const int64_t at = (p * s.OH + oh) * s.OW, top = oh * s.stride_h;
+      row_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_w, s.OW, (top - s.pad_h) * s.W - s.pad_w, y + at,
+                 idx + at);
+      if (!padded) continue;
+      for (int64_t ow = 0; ow < s.OW; ++ow) {
+        if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+      }
+    }
+  });
+}
+
+void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx, float* dx) {
+  for_each_plane(s, [&](int64_t p) {
+    float* dxp = dx + p * s.H * s.W;
+    std::memset(dxp, 0, sizeof(float) * s.H * s.W);
+    const float* dyp = dy + p * s.OH * s.OW;
+    const int32_t* ip = idx + p * s.OH * s.OW;
+    for (int64_t i = 0; i < s.OH * s.OW; ++i) dxp[ip[i]] += dyp[i];
+  });
+}
+
+// y[n, c, oh, ow] = sum_{window} x[n, c, ih, iw] / divisor
+void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float* x, float* y) {
+  for_each_plane(s, [&](int64_t p) {
+    const float* xp = x + p * s.H * s.W;
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      for (int64_t ow = 0; ow < s.OW; ++ow) {
+        int64_t h0, h1, w0, w1;
+        window(s, oh, ow, &h0, &h1, &w0, &w1);
+        float total = 0;
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) total += xp[ih * s.W + iw];
+        }
+        y[(p * s.OH + oh) * s.OW + ow] = total / divisor(s, count_include_pad, h0, h1, w0, w1);
+      }
+    }
+  });
+}
+
+// dx[n, c, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor
+void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float* dy, float* dx) {
+  for_each_plane(s, [&](int64_t p) {
+    float* dxp = dx + p * s.H * s.W;
+    std::memset(dxp, 0, sizeof(float) * s.H * s.W);
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      for (int64_t ow = 0; ow < s.OW; ++ow) {
+        int64_t h0, h1, w0, w1;
+        window(s, oh, ow, &h0, &h1, &w0, &w1);
+        const float g = dy[(p * s.OH + oh) * s.OW + ow] / divisor(s, count_include_pad, h0, h1, w0, w1);
+        for (int64_t ih = h0; ih < h1; ++ih) {
+          for (int64_t iw = w0; iw < w1; ++iw) dxp[ih * s.W + iw] += g;
+        }
+      }
+    }
+  });
+}
+
+// y[p] = (1/HW) sum_i x[p, i]
+void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y) {
+  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      double total = 0;  // one plane is small; float64 keeps a large one accurate
+      for (int64_t i = 0; i < HW; ++i) total += x[p * HW + i];
+      y[p] = static_cast<float>(total / static_cast<double>(HW));
+    }
+  });
+}
+
+void global_avg_pool2d_backward(int64_t P, int64_t HW, const float* dy, float* dx) {
+  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float g = dy[p] / static_cast<float>(HW);
+      for (int64_t i = 0; i < HW; ++i) dx[p * HW + i] = g;
+    }
+  });
+}
+
+}  // namespace convkit
