@@ -25,12 +25,13 @@ const GRID: Color = [228, 228, 228];
 const AXIS: Color = [60, 60, 60];
 const MARKER: Color = [150, 150, 150];
 
-/** Tick positions at 1, 2 or 5 times a power of ten, about `count` of them over [lo, hi]. */
+/** Tick positions at 1, 2 or 5 times a power of ten, as close to `count` of them over [lo, hi] as those allow. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const span = hi - lo;
+  const step = [1, 2, 5, 10].map((m) => m * power).reduce((best, s) => (Math.abs(span / s - count) < Math.abs(span / best - count) ? s : best));
   const ticks: number[] = [];
   for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
   return ticks;
