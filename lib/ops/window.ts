@@ -1,0 +1,52 @@
+// Sliding-window geometry shared by convolution and pooling: pairs, padding, output sizes.
+import { Tensor, formatShape, type Shape } from '../tensor';
+
+/** A size along (height, width); a number means the same for both. */
+export type Pair = number | readonly [number, number];
+
+/** [top, bottom, left, right] zeros around the input. */
+export type Pads = [number, number, number, number];
+
+/** [height, width] from a number or a pair of integers >= min; throws naming `name`. */
+export function pair(value: Pair, name: string, min: number): [number, number] {
+  const p: readonly number[] = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new RangeError(`${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/** Throws unless `t` is a Tensor of rank 4 (NCHW). */
+export function expect4d(t: unknown, name: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+  if (t.rank !== 4) throw new RangeError(`${name} must be 4-D [N, C, H, W], got shape ${formatShape(t.shape)}`);
+}
+
+/** Throws unless `t` (a preallocated output or gradient) is a Tensor of exactly `shape`. */
+export function expectShape(t: unknown, shape: Shape, name: string, what: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new RangeError(`${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (${what})`);
+  }
+}
+
+/** Throws when two tensors share memory: the kernels read one while writing the other. */
+export function expectDisjoint(a: Tensor, b: Tensor, aName: string, bName: string): void {
+  const x = a.data, y = b.data;
+  if (x.buffer !== y.buffer) return;
+  if (x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength) {
+    throw new RangeError(`${aName} and ${bName} must not share memory`);
+  }
+}
+
+/**
+ * Output size along one axis: floor((size + padBefore + padAfter - dilation (kernel - 1) - 1) / stride) + 1.
+ * Throws when the dilated kernel does not fit the padded input.
+ */
+export function outputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number,
+  dilation: number, what: () => string): number {
+  const span = dilation * (kernel - 1) + 1;
+  const padded = size + padBefore + padAfter;
+  if (span > padded) throw new RangeError(what());
+  return Math.floor((padded - span) / stride) + 1;
+}

@@ -1,0 +1,74 @@
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/conv.h"
+
+namespace convkit {
+namespace {
+
+// The output columns ow whose input column ow*stride + offset lies in [0, W): [*lo, *hi).
+void valid_columns(int64_t OW, int64_t W, int64_t stride, int64_t offset, int64_t* lo, int64_t* hi) {
+  int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t last = W - 1 - offset < 0 ? 0 : (W - 1 - offset) / stride + 1;
+  *lo = std::min(first, OW);
+  *hi = std::max(*lo, std::min(last, OW));
+}
+
+// Calls row_fn(c, ih, iw_offset, ow_lo, ow_hi, at) for the OW entries col[at..at+OW) that one
+// output row reads from input row ih of channel c (ih may be a padding row outside [0, H)).
+template <typename RowFn>
+void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, RowFn row_fn) {
+  const int64_t cols = (oh1 - oh0) * s.OW;
+  for (int64_t c = 0; c < C; ++c) {
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        const int64_t row = (c * s.KH + kh) * s.KW + kw;
+        const int64_t iw_offset = kw * s.dilation_w - s.pad_left;
+        int64_t lo, hi;
+        valid_columns(s.OW, s.W, s.stride_w, iw_offset, &lo, &hi);
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+          const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+          row_fn(c, ih, iw_offset, lo, hi, row * cols + (oh - oh0) * s.OW);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col) {
+  const int64_t H = s.H, W = s.W, OW = s.OW, sw = s.stride_w;
+  for_each_col_row(s, C, oh0, oh1, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+    float* out = col + at;
+    if (ih < 0 || ih >= H) {
+      std::memset(out, 0, sizeof(float) * OW);
+      return;
+    }
+    const float* in = x + (c * H + ih) * W;
+    std::memset(out, 0, sizeof(float) * lo);
+    if (sw == 1) {
+      std::memcpy(out + lo, in + iw_offset + lo, sizeof(float) * (hi - lo));
+    } else {
+      for (int64_t ow = lo; ow < hi; ++ow) out[ow] = in[ow * sw + iw_offset];
+    }
+    std::memset(out + hi, 0, sizeof(float) * (OW - hi));
+  });
+}
+
+void col2im(const ConvShape& s, int64_t C, const float* col, int64_t oh0, int64_t oh1, float* dx) {
+  const int64_t H = s.H, W = s.W, sw = s.stride_w;
+  for_each_col_row(s, C, oh0, oh1, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+    if (ih < 0 || ih >= H) return;
+    const float* in = col + at;
+    float* out = dx + (c * H + ih) * W;
+    if (sw == 1) {
+      float* shifted = out + iw_offset + lo;  // a plain contiguous loop, so it vectorises
+      for (int64_t i = 0; i < hi - lo; ++i) shifted[i] += in[lo + i];
+    } else {
+      for (int64_t ow = lo; ow < hi; ++ow) out[ow * sw + iw_offset] += in[ow];
+    }
+  });
+}
+
+}  // namespace convkit
