@@ -1,0 +1,19 @@
+// Bias add and its gradient, scaled sums, and concatenation/split along one axis.
+#pragma once
+#include <cstdint>
+
+namespace convkit {
+
+// y[n, c, s] = x[n, c, s] + b[c] for tensors viewed as [N, C, S]; y may alias x.
+void bias_add(int64_t N, int64_t C, int64_t S, const float* x, const float* b, float* y);
+// db[c] += sum_{n, s} dy[n, c, s] (accumulates, like every parameter gradient).
+void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db);
+// y = alpha a + beta b (b is not read when beta = 0); y may alias a or b.
+void add_scaled(int64_t n, float alpha, const float* a, float beta, const float* b, float* y);
+// dst viewed as [outer, sum_i width_i]: row o of dst = row o of src_0 | row o of src_1 | ...,
+// where src_i is [outer, width_i]. This is concatenation along any axis of row-major tensors.
+void concat_rows(int64_t outer, int64_t count, const float* const* src, const int64_t* width, float* dst);
+// The inverse of concat_rows: dst_i[o, :] = the i-th column block of src row o.
+void split_rows(int64_t outer, int64_t count, const float* src, const int64_t* width, float* const* dst);
+
+}  // namespace convkit
