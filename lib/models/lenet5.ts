@@ -20,8 +20,8 @@ export interface LeNet5Options {
   dropout?: number;
   /** Output classes (default 10). */
   numClasses?: number;
-  /** Input channels (default 1; 3 for colour images of the same size). */
-  inputChannels?: number;
+  /** Per-image input shape [C, H, W] (default [1, 28, 28]); larger images make C5 output more than 1x1. */
+  inputShape?: readonly [number, number, number];
   /** L1/L2 penalty on every kernel. */
   penalty?: { l1?: number; l2?: number };
   /** Seed of the weight initialization. */
@@ -36,11 +36,11 @@ export const LENET5_VARIANTS: readonly LeNet5Variant[] = ['relu-max', 'tanh-avg'
 export const PRETRAINED_LENET5_DIR = path.join(packageRoot, 'models', 'lenet5-mnist');
 
 export function lenet5(options: LeNet5Options = {}): Model {
-  const { variant = 'relu-max', dropout = 0, numClasses = 10, inputChannels = 1, penalty, seed } = options;
+  const { variant = 'relu-max', dropout = 0, numClasses = 10, inputShape = [1, 28, 28], penalty, seed } = options;
   if (!LENET5_VARIANTS.includes(variant)) throw new RangeError(`lenet5: variant must be one of ${LENET5_VARIANTS.join(', ')}, got ${JSON.stringify(variant)}`);
   if (options.pretrained) {
-    if (variant !== 'relu-max' || numClasses !== 10 || inputChannels !== 1) {
-      throw new RangeError('lenet5: the pre-trained weights are for the relu-max variant with 1 input channel and 10 classes');
+    if (variant !== 'relu-max' || numClasses !== 10 || inputShape.join() !== '1,28,28') {
+      throw new RangeError('lenet5: the pre-trained weights are for the relu-max variant on [1, 28, 28] digits with 10 classes');
     }
     return loadModel(PRETRAINED_LENET5_DIR);
   }
@@ -63,5 +63,5 @@ export function lenet5(options: LeNet5Options = {}): Model {
     ...(dropout > 0 ? [new Dropout({ rate: dropout, name: 'dropout' })] : []),
     new Dense({ units: numClasses, name: 'output', kernelRegularizer }),
   ];
-  return sequential(layers, { inputShape: [inputChannels, 28, 28], name: `lenet5-${variant}`, seed });
+  return sequential(layers, { inputShape, name: `lenet5-${variant}`, seed });
 }
