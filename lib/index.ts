@@ -5,3 +5,8 @@ export type { Info, Isa } from './runtime';
 export { Parameter, parameter } from './parameter';
 export type { Penalty } from './parameter';
 export * as ops from './ops';
+export * as optimizers from './optimizers';
+export * as regularizers from './regularizers';
+export { regularizationLoss } from './regularizers';
+export * as schedules from './schedules';
+export { clipGradNorm, clipGradValue } from './clip';

@@ -1,0 +1,12 @@
+export { Optimizer, NonFiniteGradientError } from './optimizer';
+export type { GroupOptions, OptimizerOptions, ParamGroup, ParamGroupSpec, Params, StepReport, OptimizerStateDict } from './optimizer';
+export { SGD, Momentum, Nesterov } from './sgd';
+export type { SGDOptions } from './sgd';
+export { Adagrad } from './adagrad';
+export type { AdagradOptions } from './adagrad';
+export { RMSprop } from './rmsprop';
+export type { RMSpropOptions } from './rmsprop';
+export { Adadelta } from './adadelta';
+export type { AdadeltaOptions } from './adadelta';
+export { Adam, AdamW } from './adam';
+export type { AdamOptions } from './adam';
