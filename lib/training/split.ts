@@ -24,8 +24,8 @@ export interface Split {
 
 function fractions(options: SplitOptions): [number, number, number] {
   const validation = options.validation ?? 0, test = options.test ?? 0;
-  const train = options.train ?? 1 - validation - test;
-  for (const [name, f] of [['train', train], ['validation', validation], ['test', test]] as const) {
+  const train = options.train ?? Math.max(0, 1 - validation - test);
+  for (const [name, f] of [['validation', validation], ['test', test], ['train', train]] as const) {
     if (!(f >= 0 && f <= 1)) throw new RangeError(`splitData: ${name} fraction must be in [0, 1], got ${f}`);
   }
   if (train + validation + test > 1 + 1e-9) {
