@@ -10,7 +10,7 @@ import { applyThreads, argmaxRows, loadRunModel } from './run';
 async function run(v: ParsedValues, positionals: string[]): Promise<void> {
   applyThreads(v.threads as number | undefined);
   const dir = v.model as string;
-  const model = loadRunModel(dir);
+  const model = await loadRunModel(dir);
   const { x, label, what } = chooseInput(v, positionals, dir);
   const guess = argmaxRows(model.forward(x))[0];
   const title = `${what}: ${label === null ? '' : `label ${label}, `}predicted ${guess}`;

@@ -1,4 +1,6 @@
 // convkit predict: the class of a PNG image, or of image N of a run's test split.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Tensor } from '../tensor';
 import { readPng } from '../io/png';
 import { digitFromImage } from '../data/digit-image';
@@ -12,7 +14,8 @@ export function chooseInput(v: ParsedValues, positionals: string[], dir: string)
     throw new UsageError('give either an IMAGE.png or --index N (an image of the run\'s test split)');
   }
   if (index !== undefined) {
-    const test = loadSplit(readRunInfo(dir)).test;
+    const runDir = fs.statSync(dir).isDirectory() ? dir : path.dirname(dir);
+    const test = loadSplit(readRunInfo(runDir)).test;
     return { x: sample(test, index), label: test.y[index], what: `test image ${index}` };
   }
   return { x: digitFromImage(readPng(positionals[0])), label: null, what: positionals[0] };
@@ -21,7 +24,7 @@ export function chooseInput(v: ParsedValues, positionals: string[], dir: string)
 async function run(v: ParsedValues, positionals: string[]): Promise<void> {
   applyThreads(v.threads as number | undefined);
   const dir = v.model as string;
-  const model = loadRunModel(dir);
+  const model = await loadRunModel(dir);
   const { x, label, what } = chooseInput(v, positionals, dir);
   if (x.shape.slice(1).join() !== model.inputShape.join()) {
     throw new Error(`${what} is [${x.shape.slice(1)}] but the model takes [${model.inputShape}]`);

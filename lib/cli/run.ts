@@ -8,7 +8,7 @@ import { head, type Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { splitData } from '../training/split';
 import type { Model } from '../model';
-import { loadModel } from '../io/model';
+import { loadModel } from '../io/model-file';
 import { UsageError } from './args';
 
 export interface RunInfo {
@@ -31,7 +31,8 @@ export interface SplitData {
 }
 
 export const RUN_FILE = 'run.json';
-export const MODEL_SUBDIR = 'model';
+/** The trained model inside a run directory (convkit model file: topology and weights). */
+export const MODEL_FILE = 'model.convkit';
 
 /** Loads `--data`, keeps the first `limit` samples, and splits it stratified by class with `seed`. */
 export function loadSplit(info: Pick<RunInfo, 'data' | 'limit' | 'seed' | 'validation' | 'test'>): SplitData {
@@ -60,11 +61,10 @@ export function readRunInfo(dir: string): RunInfo {
   return info;
 }
 
-/** The model saved in a run directory (DIR/model), or a model directory itself. */
-export function loadRunModel(dir: string): Model {
-  if (!fs.existsSync(dir)) throw new UsageError(`--model ${dir}: no such directory`);
-  const nested = path.join(dir, MODEL_SUBDIR);
-  return loadModel(fs.existsSync(nested) ? nested : dir);
+/** The model of a run directory (DIR/model.convkit), or a model file itself. */
+export function loadRunModel(dirOrFile: string): Promise<Model> {
+  if (!fs.existsSync(dirOrFile)) throw new UsageError(`--model ${dirOrFile}: no such file or directory`);
+  return loadModel(fs.statSync(dirOrFile).isDirectory() ? path.join(dirOrFile, MODEL_FILE) : dirOrFile);
 }
 
 export function applyThreads(threads: number | undefined): void {

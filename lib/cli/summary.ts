@@ -3,9 +3,9 @@ import { lenet5, LENET5_VARIANTS, type LeNet5Variant } from '../models/lenet5';
 import type { Command, ParsedValues } from './args';
 import { loadRunModel } from './run';
 
-function run(v: ParsedValues): void {
+async function run(v: ParsedValues): Promise<void> {
   const name = v.model as string;
-  const model = name === 'lenet5' ? lenet5({ variant: v.variant as LeNet5Variant }) : loadRunModel(name);
+  const model = name === 'lenet5' ? lenet5({ variant: v.variant as LeNet5Variant }) : await loadRunModel(name);
   process.stdout.write(`${model.summary({ print: false })}\n`);
 }
 

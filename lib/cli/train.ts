@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writePng } from '../io/png';
-import { saveModel } from '../io/model';
+import { saveModel } from '../io/model-file';
 import { softmaxCrossEntropy } from '../ops/losses';
 import { Adadelta, Adagrad, Adam, RMSprop, SGD } from '../optimizers';
 import { compile, EarlyStopping, evaluate, fit, predict } from '../training';
@@ -18,7 +18,7 @@ import { layerActivations } from '../viz/featuremaps';
 import { renderReport } from '../viz/report';
 import type { Model } from '../model';
 import type { Command, ParsedValues } from './args';
-import { applyThreads, argmaxRows, loadSplit, MODEL_SUBDIR, sample, writeRunInfo, type RunInfo } from './run';
+import { applyThreads, argmaxRows, loadSplit, MODEL_FILE, sample, writeRunInfo, type RunInfo } from './run';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adadelta'] as const;
 type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -102,8 +102,8 @@ async function run(v: ParsedValues): Promise<void> {
   log(`confusion matrix (rows: true digit, columns: predicted):\n${formatConfusionMatrix(confusion)}`);
 
   const out = path.resolve(v.out as string);
-  writeOutputs(out, { model, info, history: history.history, epochs: history.epoch.length, seconds, testLogs, confusion, split });
-  log(`\nwrote ${out}: ${MODEL_SUBDIR}/, history.json, curves.png, featuremaps.png, filters.png, report.html`);
+  await writeOutputs(out, { model, info, history: history.history, epochs: history.epoch.length, seconds, testLogs, confusion, split });
+  log(`\nwrote ${out}: ${MODEL_FILE}, run.json, history.json, curves.png, featuremaps.png, filters.png, report.html`);
 }
 
 interface Outputs {
@@ -117,9 +117,9 @@ interface Outputs {
   split: ReturnType<typeof loadSplit>;
 }
 
-function writeOutputs(out: string, o: Outputs): void {
+async function writeOutputs(out: string, o: Outputs): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
-  saveModel(o.model, path.join(out, MODEL_SUBDIR));
+  await saveModel(o.model, path.join(out, MODEL_FILE));
   writeRunInfo(out, o.info);
   const summary = o.model.summary({ print: false });
   fs.writeFileSync(path.join(out, 'history.json'), `${JSON.stringify({

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Tensor } from '../tensor';
-import { crc32 } from '../io/png';
+import { crc32 } from '../io/crc32';
 import { bytesToUnit, type Dataset } from './dataset';
 
 export const DIGIT_SIDE = 28;

@@ -4,12 +4,13 @@
 //   C1 6@5x5 (pad 2) -> 6@28x28, S2 2x2 -> 6@14x14, C3 16@5x5 -> 16@10x10, S4 2x2 -> 16@5x5,
 //   C5 120@5x5 -> 120@1x1, F6 84, output 10 (logits; the loss applies the softmax).
 // C3 connects to all 6 maps (the paper's sparse table saved compute in 1998, not accuracy).
+import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../native';
 import { sequential } from '../sequential';
 import type { Model } from '../model';
 import { AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Tanh, type Layer } from '../layers';
-import { loadModel } from '../io/model';
+import { decodeModel } from '../io/model-file';
 
 export type LeNet5Variant = 'relu-max' | 'tanh-avg';
 
@@ -32,8 +33,8 @@ export interface LeNet5Options {
 
 export const LENET5_VARIANTS: readonly LeNet5Variant[] = ['relu-max', 'tanh-avg'];
 
-/** Where the pre-trained model ships (made by scripts/train-lenet5-pretrained.sh). */
-export const PRETRAINED_LENET5_DIR = path.join(packageRoot, 'models', 'lenet5-mnist');
+/** The pre-trained model file that ships with the package (made by scripts/train-lenet5-pretrained.sh). */
+export const PRETRAINED_LENET5_FILE = path.join(packageRoot, 'models', 'lenet5-mnist', 'model.convkit');
 
 export function lenet5(options: LeNet5Options = {}): Model {
   const { variant = 'relu-max', dropout = 0, numClasses = 10, inputShape = [1, 28, 28], penalty, seed } = options;
@@ -42,7 +43,7 @@ export function lenet5(options: LeNet5Options = {}): Model {
     if (variant !== 'relu-max' || numClasses !== 10 || inputShape.join() !== '1,28,28') {
       throw new RangeError('lenet5: the pre-trained weights are for the relu-max variant on [1, 28, 28] digits with 10 classes');
     }
-    return loadModel(PRETRAINED_LENET5_DIR);
+    return decodeModel(fs.readFileSync(PRETRAINED_LENET5_FILE)).model;
   }
   const kernelRegularizer = penalty && (penalty.l1 || penalty.l2) ? { l1: penalty.l1 ?? 0, l2: penalty.l2 ?? 0 } : undefined;
   const act = variant === 'relu-max' ? 'relu' : 'tanh';
