@@ -12,16 +12,17 @@ test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function convkit(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CONVKIT_NUM_THREADS: '1' },
+    cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CONVKIT_NUM_THREADS: '1' },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const badFlags: [string[], RegExp][] = [
   [['train', '--epoch', '3'], /unknown option --epoch for 'convkit train'/],
-  [['train', '--epochs', 'three'], /--epochs must be an integer >= 1; got 'three'/],
+  [['train', '--epochs', 'three'], /--epochs must be an integer >= 1 and <= 100000; got 'three'/],
   [['train', '--epochs', '2.5'], /--epochs must be an integer/],
   [['train', '--lr', '0'], /--lr must be a number > 0/],
+  [['train', '--l2', '-0.1'], /--l2 must be a number >= 0; got '-0.1'/],
   [['train', '--optimizer', 'adamw'], /--optimizer must be one of adam, sgd, momentum, nesterov, adagrad, rmsprop, adadelta; got 'adamw'/],
   [['train', '--dropout', '1'], /--dropout must be a number >= 0 and <= 0.95; got '1'/],
   [['train', '--batch-size'], /option --batch-size needs a value/],

@@ -69,7 +69,7 @@ export function parseCommandLine(command: Command, argv: string[]): { values: Pa
   for (const [flag, spec] of Object.entries(command.options)) options[flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, command.options), options, strict: true, allowPositionals: true });
   } catch (err) {
     throw new UsageError(explainParseError(err as Error & { code?: string }, command));
   }
@@ -85,6 +85,17 @@ export function parseCommandLine(command: Command, argv: string[]): { values: Pa
     throw new UsageError(max === 0 ? `'convkit ${command.name}' takes no arguments; got '${extra}'` : `unexpected argument '${extra}'`);
   }
   return { values, positionals: parsed.positionals };
+}
+
+/** `--lr -1` as `--lr=-1`, so a negative value reaches the range check instead of reading as a flag. */
+function joinNegativeValues(argv: string[], specs: OptionSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const spec = argv[i].startsWith('--') ? specs[argv[i].slice(2)] : undefined;
+    if (spec && spec.kind !== 'boolean' && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 function explainParseError(err: Error & { code?: string }, command: Command): string {

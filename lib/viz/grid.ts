@@ -41,6 +41,8 @@ interface Row {
   detail: string;
   tiles: { gray: Uint8Array; w: number; h: number }[];
   zoom: number;
+  /** Index labels under the cells of a short vector (class numbers of an output layer). */
+  cellLabels?: boolean;
 }
 
 function rowOf(layer: FeatureMaps, target: number): Row {
@@ -51,7 +53,8 @@ function rowOf(layer: FeatureMaps, target: number): Row {
   const detail = `${c}@${h}x${w}`;
   if (h === 1 && w === 1) {
     // A vector: one strip of C cells, normalised together so cells compare.
-    return { name: layer.name, detail: `${c} units`, tiles: [{ gray: normalizeToBytes(layer.data), w: c, h: 1 }], zoom: Math.max(2, Math.min(28, Math.floor(960 / c))) };
+    const zoom = Math.max(2, Math.min(28, Math.floor(960 / c)));
+    return { name: layer.name, detail: `${c} units`, tiles: [{ gray: normalizeToBytes(layer.data), w: c, h: 1 }], zoom, cellLabels: c <= 20 };
   }
   const tiles = Array.from({ length: c }, (_, k) => ({ gray: normalizeToBytes(layer.data.subarray(k * h * w, (k + 1) * h * w)), w, h }));
   return { name: layer.name, detail, tiles, zoom: zoomFor(h, w, target) };
@@ -66,7 +69,8 @@ function drawRows(rows: Row[], title: string, maxWidth: number): Image {
     const th = r.tiles[0].h * r.zoom;
     const perLine = Math.max(1, Math.floor((maxWidth - labelW + GAP) / (tw + GAP)));
     const lines = Math.ceil(r.tiles.length / perLine);
-    return { tw, th, perLine, height: Math.max(lines * (th + GAP) - GAP, 2 * lineH + 4) };
+    const labels = r.cellLabels ? GLYPH_HEIGHT + 6 : 0;
+    return { tw, th, perLine, height: Math.max(lines * (th + GAP) - GAP + labels, 2 * lineH + 4) };
   });
   const width = Math.max(...layouts.map((l, i) => labelW + Math.min(rows[i].tiles.length, l.perLine) * (l.tw + GAP))) + 12;
   const top = lineH + 16;
@@ -83,6 +87,9 @@ function drawRows(rows: Row[], title: string, maxWidth: number): Image {
       const ty = y + Math.floor(k / l.perLine) * (l.th + GAP);
       canvas.drawGray(x, ty, t.gray, t.w, t.h, r.zoom);
       canvas.strokeRect(x - 1, ty - 1, l.tw + 2, l.th + 2, FRAME);
+      if (r.cellLabels) {
+        for (let c = 0; c < t.w; c++) canvas.textCentered(x + (c + 0.5) * r.zoom, ty + l.th + 4, String(c), SHAPE_COLOR, 1);
+      }
     });
     y += l.height + 14;
   });

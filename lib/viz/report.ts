@@ -25,7 +25,7 @@ function confusionTable(matrix: number[][], names: readonly string[]): string {
     const total = row.reduce((a, b) => a + b, 0);
     const cells = row.map((c, p) => {
       const style = p === t ? 'background:#d8ecd8' : c > 0 ? `background:rgba(214,39,40,${(0.15 + (0.6 * c) / max).toFixed(2)})` : '';
-      return `<td style="${style}">${c}</td>`;
+      return style ? `<td style="${style}">${c}</td>` : `<td>${c}</td>`;
     });
     return `<tr><th>${escapeHtml(names[t])}</th>${cells.join('')}<td>${total ? ((100 * row[t]) / total).toFixed(1) + '%' : '-'}</td></tr>`;
   });
