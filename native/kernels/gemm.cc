@@ -26,7 +26,7 @@ struct Blocking {
 const Blocking& blocking() {
   static const Blocking generic{sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
 #if defined(CONVKIT_X86_KERNELS)
-  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_generic, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
+  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_avx2, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
   static const Blocking avx512{sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
   return *select_isa(&generic, &avx2, &avx512);
 #else
