@@ -10,9 +10,9 @@
 namespace convkit {
 namespace {
 
-// im2col buffers stay below this many floats (8 MiB); larger images are done in bands of
+// im2col buffers stay below this many floats (4 MiB); larger images are done in bands of
 // output rows.
-constexpr int64_t kColCap = int64_t{1} << 21;
+constexpr int64_t kColCap = int64_t{1} << 20;
 // Images smaller than this many output pixels are put side by side in the GEMM's columns: a
 // GEMM this wide runs near its best, many narrow ones do not.
 constexpr int64_t kMinCols = 512;
