@@ -39,10 +39,14 @@ float* grow(std::vector<float>& buffer, int64_t size) {
   return buffer.data();
 }
 
-// Calls fn(plane) for each of the N*C planes, split over the pool.
+// Work below this many window elements per chunk is not worth waking a thread for.
+constexpr int64_t kMinWorkPerChunk = 32768;
+
+// Calls fn(plane) for each of the N*C planes, split over the pool; `work` is per plane.
 template <typename Fn>
-void for_each_plane(const PoolShape& s, Fn fn) {
-  parallel_for(s.N * s.C, 1, [&](int64_t p0, int64_t p1) {
+void for_each_plane(const PoolShape& s, int64_t work, Fn fn) {
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / std::max<int64_t>(1, work));
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) fn(p);
   });
 }
@@ -108,7 +112,7 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
   const MaxPoolRow row_kernel = max_pool_row_for_isa();
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
     const float* plane = x + p * s.H * s.W;
     const float* src = padded ? pad_plane(s, plane, ld) : plane;
     for (int64_t oh = 0; oh < s.OH; ++oh) {
@@ -124,7 +128,7 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
 }
 
 void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx, float* dx) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.H * s.W + s.OH * s.OW, [&](int64_t p) {
     float* dxp = dx + p * s.H * s.W;
     std::memset(dxp, 0, sizeof(float) * s.H * s.W);
     const float* dyp = dy + p * s.OH * s.OW;
@@ -135,7 +139,7 @@ void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx
 
 // y[n, c, oh, ow] = sum_{window} x[n, c, ih, iw] / divisor
 void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float* x, float* y) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
     const float* xp = x + p * s.H * s.W;
     for (int64_t oh = 0; oh < s.OH; ++oh) {
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -153,7 +157,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float*
 
 // dx[n, c, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor
 void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float* dy, float* dx) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
     float* dxp = dx + p * s.H * s.W;
     std::memset(dxp, 0, sizeof(float) * s.H * s.W);
     for (int64_t oh = 0; oh < s.OH; ++oh) {
@@ -171,7 +175,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
 
 // y[p] = (1/HW) sum_i x[p, i]
 void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y) {
-  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+  parallel_for(P, std::max<int64_t>(1, kMinWorkPerChunk / HW), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       double total = 0;  // one plane is small; float64 keeps a large one accurate
       for (int64_t i = 0; i < HW; ++i) total += x[p * HW + i];
@@ -181,7 +185,7 @@ void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y) 
 }
 
 void global_avg_pool2d_backward(int64_t P, int64_t HW, const float* dy, float* dx) {
-  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+  parallel_for(P, std::max<int64_t>(1, kMinWorkPerChunk / HW), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float g = dy[p] / static_cast<float>(HW);
       for (int64_t i = 0; i < HW; ++i) dx[p * HW + i] = g;
