@@ -6,6 +6,7 @@ Reads JSON commands on stdin, one a line, answers one JSON line each on stdout:
          harness wrote to `file` (same weights and inputs as convkit's), with `threads` threads;
   check  {file}: run it once, write its outputs to `file`, answer their layout;
   time   {reps}: run it `reps` times, answer the seconds per call;
+  release: drop the workload (its memory);
   quit.
 A workload is a matmul, a network's forward (inference), forward+backward, a training step
 (SGD with momentum, softmax cross-entropy) or an Adam step; a network is given as a small
@@ -38,6 +39,8 @@ def write_arrays(path, arrays):
     layout, offset = [], 0
     with open(path, "wb") as f:
         for name, t in arrays:
+            if t.is_mkldnn:
+                t = t.to_dense()
             data = t.detach().contiguous().float().numpy().tobytes()
             layout.append({"name": name, "shape": list(t.shape), "offset": offset})
             f.write(data)
@@ -101,9 +104,17 @@ class Workload:
     def __init__(self, w, arrays):
         self.kind = w["kind"]
         weights = [arrays["w%d" % i] for i in range(sum(1 for k in arrays if k.startswith("w")))]
+        self.note = ""
         if self.kind == "matmul":
+            # torch.mm goes to the system BLAS, which on Debian may be the reference (netlib)
+            # one at a few GFLOP/s; PyTorch's own oneDNN path (as nn.Linear on mkldnn tensors)
+            # is its strongest sgemm: C = A (B^T)^T.
             self.a, self.b = arrays["A"], arrays["B"]
             self.c = torch.empty(self.a.shape[0], self.b.shape[1])
+            if torch.backends.mkldnn.is_available():
+                self.am = self.a.to_mkldnn()
+                self.bm = self.b.t().contiguous().to_mkldnn()
+                self.note = "oneDNN (mkldnn_linear)"
         elif self.kind == "adam":
             self.param = nn.Parameter(arrays["param"])
             self.param.grad = arrays["grad"]
@@ -123,6 +134,8 @@ class Workload:
 
     def run(self):
         if self.kind == "matmul":
+            if self.note:
+                return [("C", torch._C._nn.mkldnn_linear(self.am, self.bm))]
             torch.mm(self.a, self.b, out=self.c)
             return [("C", self.c)]
         if self.kind == "adam":
@@ -152,7 +165,7 @@ def main():
             if cmd["cmd"] == "setup":
                 torch.set_num_threads(cmd["threads"])
                 workload = Workload(cmd["workload"], read_arrays(cmd["file"], cmd["arrays"]))
-                reply = {"ok": True, "threads": torch.get_num_threads()}
+                reply = {"ok": True, "threads": torch.get_num_threads(), "note": workload.note}
             elif cmd["cmd"] == "check":
                 reply = {"ok": True, "arrays": write_arrays(cmd["file"], workload.run())}
             elif cmd["cmd"] == "time":
@@ -160,6 +173,9 @@ def main():
                 for _ in range(cmd["reps"]):
                     workload.run()
                 reply = {"ok": True, "seconds": (time.perf_counter() - start) / cmd["reps"]}
+            elif cmd["cmd"] == "release":
+                workload = None
+                reply = {"ok": True}
             elif cmd["cmd"] == "quit":
                 return
             else:

@@ -1,0 +1,344 @@
+// `npm run bench [-- --quick] [-- --only <workload-id-prefix>]`: convkit against TensorFlow.js
+// (cpu, wasm; tfjs-node when installed) and PyTorch (when python3 can import torch), same
+// networks, weights and inputs, in one run. Each workload is first checked (every system's
+// outputs against convkit's), then timed with the systems interleaved run by run; ratios are
+// taken per run (peer's time / convkit's time: > 1 means convkit is faster). Results go to the
+// terminal and to bench/results/<date>-<cpu>.{json,md,png}.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { info, getNumThreads, setNumThreads } from '../lib';
+import { binding } from '../lib/native';
+import { measurePeak } from './common';
+import { WORKLOADS, type NamedArray, type Workload } from './workloads';
+import { convkit } from './systems/convkit';
+import { tfjsSystem, tfjsNodeStatus } from './systems/tfjs';
+import { findTorch, torchSystem } from './systems/torch';
+import { Unsupported, type Instance, type System } from './systems/system';
+import { drawRatioChart } from './chart';
+
+interface Settings {
+  quick: boolean;
+  runs: number;
+  minSample: number; // seconds per sample (calls are repeated until a sample lasts this long)
+  caseBudget: number; // a system whose runs would take longer than this is timed once
+  maxCall: number; // a call estimated longer than this is not run at all
+}
+
+export type Status = 'ok' | 'unsupported' | 'check failed' | 'failed' | 'skipped';
+
+export interface Cell {
+  status: Status;
+  reason?: string;
+  note?: string;
+  samples: number[]; // seconds per call, in run order
+  runs: number;
+  singleRun?: string; // why it was timed once
+  reused?: string; // figures taken from another thread setting
+  median?: number; // in the workload's unit
+  min?: number;
+  max?: number;
+  ratio?: { median: number; min: number; max: number }; // convkit speed / this system's
+  checkError?: number;
+  extra?: Record<string, number>; // % of peak, GB/s, % of bandwidth
+}
+
+export interface Row {
+  id: string;
+  title: string;
+  unit: string;
+  threads: number;
+  cells: Record<string, Cell>;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Seconds per call -> the workload's unit (img/s, GFLOP/s, or ms per step). */
+function value(w: Workload, seconds: number): number {
+  if (w.unit === 'img/s') return w.batch / seconds;
+  if (w.unit === 'GFLOP/s') return w.flops / seconds / 1e9;
+  return seconds * 1e3;
+}
+
+/** max|a - b| / max|b| over every output; train steps and Adam compare the change of the weights. */
+function compare(w: Workload, arrays: NamedArray[], got: NamedArray[], ref: NamedArray[]): number {
+  let worst = 0;
+  for (const r of ref) {
+    const g = got.find((a) => a.name === r.name);
+    if (!g || g.data.length !== r.data.length) throw new Error(`output '${r.name}' missing or of another size (${g?.shape} vs ${r.shape})`);
+    const before = w.kind === 'train-step' || w.kind === 'adam' ? arrays.find((a) => a.name === r.name) : undefined;
+    let diff = 0, scale = 0;
+    for (let i = 0; i < r.data.length; i++) {
+      const b0 = before ? before.data[i] : 0;
+      diff = Math.max(diff, Math.abs(g.data[i] - r.data[i]));
+      scale = Math.max(scale, Math.abs(r.data[i] - b0));
+    }
+    if (!Number.isFinite(diff)) return Infinity;
+    worst = Math.max(worst, diff / Math.max(scale, 1e-30));
+  }
+  return worst;
+}
+
+const family = (id: string) => id.replace(/-b\d+$/, '');
+
+class Runner {
+  /** Seconds per image of each system on each workload family, to foresee hopeless calls. */
+  private perImage = new Map<string, number>();
+  /** Figures of single-threaded systems measured once per workload, shown in every column. */
+  private singleThreadCells = new Map<string, Cell>();
+
+  constructor(private systems: System[], private s: Settings) {}
+
+  async measure(w: Workload, arrays: NamedArray[], threads: number): Promise<Row> {
+    const row: Row = { id: w.id, title: w.title, unit: w.unit, threads, cells: {} };
+    const live: { system: System; inst: Instance; reps: number; single: boolean }[] = [];
+    let reference: NamedArray[] | null = null;
+    for (const system of this.systems) {
+      const key = `${system.name}/${w.id}`;
+      const earlier = this.singleThreadCells.get(key);
+      if (system.singleThreaded && earlier) {
+        row.cells[system.name] = { ...earlier, samples: [...earlier.samples], reused: `${system.name} is single-threaded: figures of the 1-thread pass` };
+        continue;
+      }
+      const cell: Cell = { status: 'ok', samples: [], runs: 0 };
+      row.cells[system.name] = cell;
+      const estimate = (this.perImage.get(`${system.name}/${family(w.id)}`) ?? 0) * w.batch;
+      if (estimate > this.s.maxCall) {
+        Object.assign(cell, { status: 'skipped', reason: `~${estimate.toFixed(0)} s per call (from a smaller batch), over the ${this.s.maxCall} s limit` });
+        continue;
+      }
+      let inst: Instance | null = null;
+      try {
+        inst = await system.setup(w, arrays, threads);
+        cell.note = inst.note;
+        const start = process.hrtime.bigint();
+        const out = await inst.check();
+        const first = Number(process.hrtime.bigint() - start) * 1e-9;
+        if (reference === null) {
+          if (system !== convkit) throw new Error('convkit did not run: nothing to check against');
+          reference = out;
+        } else {
+          cell.checkError = compare(w, arrays, out, reference);
+          if (!(cell.checkError <= w.tolerance)) {
+            Object.assign(cell, { status: 'check failed', reason: `outputs differ from convkit's: ${cell.checkError.toExponential(1)} > ${w.tolerance}` });
+            await inst.dispose();
+            continue;
+          }
+        }
+        this.perImage.set(`${system.name}/${family(w.id)}`, first / w.batch);
+        if (first * (this.s.runs + 1) > this.s.caseBudget) {
+          // Too slow for repeated runs: one timed call (or the check's call, when even that is long).
+          cell.singleRun = first > this.s.caseBudget ? `one call (the check's, warm-up included: ${first.toFixed(1)} s)` : 'one timed call';
+          cell.samples.push(first > this.s.caseBudget ? first : await inst.sample(1));
+          await inst.dispose();
+          continue;
+        }
+        const t = await inst.sample(1);
+        const reps = Math.max(1, Math.ceil(this.s.minSample / Math.max(t, 1e-6)));
+        live.push({ system, inst, reps, single: false });
+      } catch (e) {
+        const unsupported = e instanceof Unsupported;
+        Object.assign(cell, { status: unsupported ? 'unsupported' : 'failed', reason: (e as Error).message.split('\n')[0].slice(0, 200) });
+        if (inst) await inst.dispose().catch(() => {});
+        if (system === convkit) break; // nothing to check the others against
+      }
+    }
+    for (let run = 0; run < this.s.runs; run++) {
+      for (const l of live) row.cells[l.system.name].samples.push(await l.inst.sample(l.reps));
+    }
+    for (const l of live) await l.inst.dispose();
+    this.summarize(w, row, threads);
+    for (const system of this.systems) {
+      const cell = row.cells[system.name];
+      if (system.singleThreaded && !cell.reused) this.singleThreadCells.set(`${system.name}/${w.id}`, cell);
+    }
+    return row;
+  }
+
+  private summarize(w: Workload, row: Row, threads: number): void {
+    const base = row.cells.convkit.samples;
+    for (const [name, cell] of Object.entries(row.cells)) {
+      if (cell.samples.length === 0) continue;
+      cell.runs = cell.samples.length;
+      const values = cell.samples.map((t) => value(w, t));
+      Object.assign(cell, { median: median(values), min: Math.min(...values), max: Math.max(...values) });
+      if (name !== 'convkit') {
+        // Run by run when both ran every run; against convkit's median otherwise.
+        const ratios = cell.samples.length === base.length && !cell.reused
+          ? cell.samples.map((t, i) => t / base[i])
+          : cell.samples.map((t) => t / median(base));
+        cell.ratio = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      }
+      const secs = median(cell.samples);
+      if (w.kind === 'matmul') cell.extra = { pctPeak: (100 * w.flops / secs / 1e9) / peakOf(cell.reused ? 1 : threads) };
+      if (w.kind === 'adam') {
+        const gbs = w.bytes / secs / 1e9;
+        cell.extra = { GBps: gbs, pctBandwidth: (100 * gbs) / bandwidthOf(cell.reused ? 1 : threads) };
+      }
+    }
+  }
+}
+
+// ---- machine facts ----
+
+const machine = {
+  peak: new Map<number, number>(),
+  bandwidth: new Map<number, number>(),
+};
+const peakOf = (threads: number) => machine.peak.get(threads) ?? NaN;
+const bandwidthOf = (threads: number) => machine.bandwidth.get(threads) ?? NaN;
+
+const streamTriad = binding<(a: Float32Array, b: Float32Array, c: Float32Array, s: number, all: boolean) => void>('streamTriad');
+
+/** STREAM triad a = b + s c over 3 x 64 MB: GB/s counting 12 bytes per element, best of 5. */
+function measureBandwidth(all: boolean): number {
+  const n = 16 << 20;
+  const a = new Float32Array(n), b = new Float32Array(n).fill(1), c = new Float32Array(n).fill(2);
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const start = process.hrtime.bigint();
+    streamTriad(a, b, c, 3, all);
+    if (i > 0) best = Math.min(best, Number(process.hrtime.bigint() - start) * 1e-9);
+  }
+  return (12 * n) / best / 1e9;
+}
+
+function cpuModel(): string {
+  const text = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const field = (k: string) => text.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm'))?.[1].trim();
+  const name = field('model name') ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  const fam = field('cpu family'), model = field('model');
+  return fam && model ? `${name} (family ${fam}, model ${model})` : name;
+}
+
+// ---- output ----
+
+const fmt = (v: number | undefined) => v === undefined || !Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2);
+
+/** Table cells name the missing kernel; the JSON keeps the whole message. */
+const shortReason = (reason: string) => reason.match(/Kernel '(\w+)' not registered/)?.[1].replace(/^/, 'no ').concat(' kernel') ?? reason;
+
+function cellText(cell: Cell | undefined, withRange: boolean): string {
+  if (!cell) return '';
+  if (cell.status !== 'ok') return `${cell.status}${cell.reason ? `: ${shortReason(cell.reason)}` : ''}`;
+  const range = withRange && cell.runs > 1 ? ` (${fmt(cell.min)}-${fmt(cell.max)})` : '';
+  const flags = `${cell.singleRun ? ' [1 run]' : ''}${cell.reused ? ' [1 thr]' : ''}`;
+  const extra = cell.extra?.pctPeak !== undefined ? ` ${cell.extra.pctPeak.toFixed(0)}%pk`
+    : cell.extra?.GBps !== undefined ? ` ${cell.extra.GBps.toFixed(1)}GB/s ${cell.extra.pctBandwidth.toFixed(0)}%bw` : '';
+  return `${fmt(cell.median)}${range}${extra}${flags}`;
+}
+
+const ratioText = (cell: Cell | undefined) => cell?.ratio ? `${fmt(cell.ratio.median)}x` : cell && cell.status !== 'ok' ? cell.status : '-';
+
+function tableRows(rows: Row[], names: string[], withRange: boolean): string[][] {
+  const peers = names.filter((n) => n !== 'convkit');
+  const header = ['workload', 'thr', 'unit', ...names, ...peers.map((p) => `vs ${p}`)];
+  return [header, ...rows.map((r) => [r.title, String(r.threads), r.unit, ...names.map((n) => cellText(r.cells[n], withRange)), ...peers.map((p) => ratioText(r.cells[p]))])];
+}
+
+function printText(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd();
+  console.log(line(rows[0]));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
+const markdown = (rows: string[][]) => [rows[0], rows[0].map(() => '---'), ...rows.slice(1)].map((r) => `| ${r.map((v) => v.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
+
+// ---- main ----
+
+function parseArgs(argv: string[]): { quick: boolean; only: string | null } {
+  const quick = argv.includes('--quick');
+  const i = argv.indexOf('--only');
+  const only = i >= 0 ? argv[i + 1] ?? null : argv.find((a) => a.startsWith('--only='))?.slice(7) ?? null;
+  return { quick, only };
+}
+
+async function main(): Promise<void> {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const settings: Settings = quick
+    ? { quick, runs: 3, minSample: 0.05, caseBudget: 3, maxCall: 4 }
+    : { quick, runs: 7, minSample: 0.15, caseBudget: 25, maxCall: 60 };
+  const workloads = WORKLOADS.filter((w) => (only ? w.id.startsWith(only) : !quick || w.quick));
+  if (workloads.length === 0) throw new Error(`no workload matches --only ${only}; ids: ${WORKLOADS.map((w) => w.id).join(', ')}`);
+
+  const allThreads = getNumThreads();
+  const threadSettings = allThreads > 1 ? [1, allThreads] : [1];
+  const torch = findTorch();
+  const systems: System[] = [convkit, tfjsSystem('cpu'), tfjsSystem('wasm')];
+  if (torch) systems.push(torchSystem(torch.python, torch.version));
+  const notes: string[] = [];
+  const tfjsNode = tfjsNodeStatus();
+  if (tfjsNode) notes.push(tfjsNode);
+  if (!torch) notes.push('pytorch: no python3 here can import torch, skipped');
+  notes.push('TensorFlow.js cpu and wasm run single-threaded in Node: measured in the 1-thread pass, shown again in the all-threads rows ([1 thr])');
+  if (quick) notes.push(`--quick: ${workloads.length} of ${WORKLOADS.length} workloads, ${settings.runs} runs of >= ${settings.minSample} s (the full bench: 7 runs of >= 0.15 s)`);
+
+  const cpu = cpuModel();
+  console.log(`convkit bench on ${cpu}, ${os.cpus().length} logical CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  for (const t of threadSettings) {
+    setNumThreads(t);
+    machine.peak.set(t, t === 1 ? measurePeak().oneThread : measurePeak().allThreads);
+    machine.bandwidth.set(t, measureBandwidth(t > 1));
+  }
+  setNumThreads(allThreads);
+  console.log(`FP32 FMA peak (${info().isa}): ${threadSettings.map((t) => `${fmt(peakOf(t))} GFLOP/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}; ` +
+    `stream triad: ${threadSettings.map((t) => `${fmt(bandwidthOf(t))} GB/s`).join(', ')}`);
+
+  const runner = new Runner(systems, settings);
+  const rows: Row[] = [];
+  const started = Date.now();
+  for (const w of workloads) {
+    const arrays = w.arrays();
+    for (const t of threadSettings) {
+      process.stdout.write(`  ${w.title}, ${t} thread${t > 1 ? 's' : ''} ...`);
+      const tic = Date.now();
+      rows.push(await runner.measure(w, arrays, t));
+      process.stdout.write(` ${((Date.now() - tic) / 1000).toFixed(1)} s\n`);
+    }
+  }
+  for (const s of systems) await s.close();
+  setNumThreads(allThreads);
+
+  const systemLines = systems.map((s) => s.describe());
+  for (const r of rows) for (const [n, c] of Object.entries(r.cells)) if (c.note) notes.push(`${n} on ${r.title}: ${c.note}`);
+  const uniqueNotes = [...new Set(notes)];
+  const names = systems.map((s) => s.name);
+  console.log('');
+  console.log(`Medians of ${settings.runs} runs (min-max); img/s and GFLOP/s: higher is better, ms: lower; "vs X" = X's time / convkit's, median of per-run ratios (> 1: convkit faster)`);
+  printText(tableRows(rows, names, true));
+  console.log('');
+  for (const line of [...systemLines, ...uniqueNotes]) console.log(`- ${line}`);
+  console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+  const date = new Date().toISOString().slice(0, 10);
+  const slug = cpu.replace(/\(.*\)/, '').trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `${date}-${slug}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
+  const i = info();
+  const facts = {
+    date: new Date().toISOString(), cpu, logicalCpus: os.cpus().length, isa: i.isa, bestIsa: i.bestIsa, threads: threadSettings,
+    fmaPeakGflops: Object.fromEntries(machine.peak), triadGBps: Object.fromEntries(machine.bandwidth),
+    loadAverage: os.loadavg(), node: process.versions.node, convkit: i.version, compiler: i.compiler,
+    systems: systemLines, command: `npm run bench${process.argv.slice(2).length ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+  };
+  fs.writeFileSync(`${base}.json`, JSON.stringify({ machine: facts, settings, notes: uniqueNotes, rows }, null, 2) + '\n');
+  const md = [`# convkit vs TensorFlow.js and PyTorch`, '',
+    `${cpu}, ${os.cpus().length} logical CPUs, ${i.isa}; ${facts.date}; \`${facts.command}\`. ` +
+    `FP32 FMA peak ${threadSettings.map((t) => fmt(peakOf(t))).join(' / ')} GFLOP/s, stream triad ${threadSettings.map((t) => fmt(bandwidthOf(t))).join(' / ')} GB/s (${threadSettings.join(' / ')} threads).`, '',
+    `Medians of ${settings.runs} runs (min-max in the JSON). img/s, GFLOP/s: higher is better; ms: lower. "vs X": X's time / convkit's time, the median of per-run ratios (> 1: convkit is faster). [1 run]: timed once (too slow to repeat); [1 thr]: single-threaded system, figures of the 1-thread pass.`, '',
+    markdown(tableRows(rows, names, false)), '', ...[...systemLines, ...uniqueNotes].map((l) => `- ${l}`), ''].join('\n');
+  fs.writeFileSync(`${base}.md`, md);
+  drawRatioChart(`${base}.png`, rows, names.filter((n) => n !== 'convkit'), `convkit speed / peer speed (log scale) - ${cpu}`);
+  console.log(`\nwrote ${base}.{json,md,png}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
