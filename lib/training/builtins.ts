@@ -1,8 +1,10 @@
 // Registers the built-in metrics (and, from the graph and optim modules, losses, optimizers and
 // the model factory) under the names compile accepts.
+import type { Parameter } from '../parameter';
 import { Tensor } from '../tensor';
+import { Adadelta, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop, SGD } from '../optimizers';
 import type { Targets } from './data';
-import { registerMetric } from './registry';
+import { registerMetric, registerOptimizer } from './registry';
 import type { Metric } from './types';
 
 function argmaxRow(data: Float32Array, offset: number, k: number): number {
@@ -37,3 +39,8 @@ export function accuracy(prediction: Tensor, target: Targets): number {
 const accuracyMetric = (): Metric => ({ name: 'accuracy', compute: accuracy });
 registerMetric('accuracy', accuracyMetric);
 registerMetric('acc', accuracyMetric);
+
+const optimizerClasses = { SGD, Momentum, Nesterov, Adagrad, RMSprop, Adadelta, Adam, AdamW };
+for (const [name, Class] of Object.entries(optimizerClasses)) {
+  registerOptimizer(name, (options, params) => new Class(params as Parameter[], options));
+}

@@ -5,8 +5,10 @@ import type { Parameter } from '../parameter';
 import type { Loss, Metric, Optimizer, TrainableModel } from './types';
 
 export type ModelFactory = (config: unknown) => TrainableModel;
-/** Builds an optimizer over `params` with settings `config` (e.g. {lr}); defaults for the rest. */
-export type OptimizerFactory = (config: Record<string, unknown>, params: Parameter[]) => Optimizer;
+/** Parameters, or parameter groups, as the optimizers' constructors take them. */
+export type OptimizerParams = Parameter[] | { params: Parameter[] }[];
+/** Builds an optimizer over `params` with constructor options (defaults for the rest). */
+export type OptimizerFactory = (options: Record<string, unknown>, params: OptimizerParams) => Optimizer;
 
 const registry = {
   models: [] as ModelFactory[],
@@ -52,10 +54,10 @@ export function modelFromConfig(config: unknown): TrainableModel {
   throw new Error('convkit: no model factory accepts this config (register one with registerModelFactory, in a workerSetup module for workers)');
 }
 
-export function createOptimizer(name: string, params: Parameter[], config: Record<string, unknown> = {}): Optimizer {
+export function createOptimizer(name: string, params: OptimizerParams, options: Record<string, unknown> = {}): Optimizer {
   const factory = registry.optimizers.get(normalizeName(name));
   if (!factory) throw new RangeError(`unknown optimizer '${name}' (known: ${known(registry.optimizers)})`);
-  return factory(config, params);
+  return factory(options, params);
 }
 
 export function createLoss(name: string): Loss {
