@@ -1,5 +1,6 @@
 export * from './conv';
 export * from './pool';
+export * from './matmul';
 export * from './activations';
 export * from './losses';
 export * from './elementwise';

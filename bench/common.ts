@@ -1,0 +1,98 @@
+// Shared benchmark helpers: timing with warm-up and medians, GFLOP/s and % of the measured
+// FMA peak, a plain-text table, and JSON results in bench/results/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { info, getNumThreads, setNumThreads, setIsa, type Isa } from '../lib';
+import { binding } from '../lib/native';
+
+export interface Timing {
+  median: number; // seconds
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export interface TimeOptions {
+  warmup?: number; // untimed calls first (default 2)
+  runs?: number; // timed samples (default 7, at least 5 is sensible)
+  minSampleSeconds?: number; // a sample repeats fn until it takes this long (default 0.02)
+}
+
+/** Times fn: warm-up calls, then `runs` samples of enough calls to last minSampleSeconds each; seconds per call. */
+export function time(fn: () => void, opts: TimeOptions = {}): Timing {
+  const { warmup = 2, runs = 7, minSampleSeconds = 0.02 } = opts;
+  for (let i = 0; i < warmup; i++) fn();
+  let reps = 1;
+  for (;;) {
+    const t = elapsed(fn, reps);
+    if (t >= minSampleSeconds || reps >= 1 << 20) break;
+    reps = Math.min(1 << 20, Math.ceil((reps * minSampleSeconds * 1.2) / Math.max(t, 1e-7)));
+  }
+  const samples = Array.from({ length: runs }, () => elapsed(fn, reps) / reps).sort((a, b) => a - b);
+  return { median: samples[Math.floor(runs / 2)], min: samples[0], max: samples[runs - 1], runs };
+}
+
+function elapsed(fn: () => void, reps: number): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) fn();
+  return Number(process.hrtime.bigint() - start) * 1e-9;
+}
+
+export const gflops = (flops: number, seconds: number): number => flops / seconds / 1e9;
+
+export interface Peak {
+  isa: Isa;
+  threads: number;
+  oneThread: number; // GFLOP/s
+  allThreads: number;
+}
+
+const fmaPeak = binding<(seconds: number) => Peak>('fmaPeak');
+
+/**
+ * Measured FP32 FMA peak of the current ISA, 1 thread and the pool's threads: the best of
+ * `runs` probes, since other processes on the machine can only slow a probe down.
+ */
+export function measurePeak(seconds = 0.1, runs = 5): Peak {
+  const probes = Array.from({ length: runs }, () => fmaPeak(seconds));
+  return { ...probes[0], oneThread: Math.max(...probes.map((p) => p.oneThread)),
+    allThreads: Math.max(...probes.map((p) => p.allThreads)) };
+}
+
+/** Runs body with the pool at `threads` and the ISA forced, restoring both after. */
+export function withSettings<T>(settings: { threads?: number; isa?: Isa }, body: () => T): T {
+  const before = { threads: getNumThreads(), isa: info().isa };
+  if (settings.threads !== undefined) setNumThreads(settings.threads);
+  if (settings.isa !== undefined) setIsa(settings.isa);
+  try {
+    return body();
+  } finally {
+    setNumThreads(before.threads);
+    setIsa(before.isa);
+  }
+}
+
+export type Row = Record<string, string | number>;
+
+/** Prints rows as a left-aligned text table; numbers with `digits` decimals. */
+export function printTable(rows: Row[], digits = 1): void {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
+  const cell = (v: string | number | undefined) => (typeof v === 'number' ? v.toFixed(digits) : (v ?? ''));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  console.log(line(columns));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
+}
+
+/** Writes bench/results/<name>.json with the machine facts; returns the path. */
+export function writeResults(name: string, data: unknown): string {
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  const { isa, bestIsa, numThreads, physicalCores, compiler, version, node } = info();
+  const machine = { isa, bestIsa, numThreads, physicalCores, compiler, version, node, date: new Date().toISOString() };
+  fs.writeFileSync(file, JSON.stringify({ machine, results: data }, null, 2) + '\n');
+  return file;
+}
