@@ -3,7 +3,7 @@
 // (and running statistics updated as running = (1 - momentum) running + momentum batch, PyTorch's
 // convention: momentum 0.1 is Keras' 0.9), running statistics at inference.
 // Weights in PyTorch state_dict order: gamma (weight), beta (bias), runningMean, runningVar.
-import { formatShape, type Shape, type Tensor } from '../tensor';
+import { formatShape, zeros, type Shape, type Tensor } from '../tensor';
 import { batchNorm2d, batchNorm2dBackward } from '../ops/batchnorm';
 import { getInitializer } from '../initializers';
 import { Layer, type ForwardContext, type LayerArgs, type LayerConfig, type WeightSpec } from './layer';
@@ -48,7 +48,7 @@ export class BatchNorm2D extends Layer {
   /** Per-channel mean and 1/√(var + eps) of the last forward, for backward. */
   private saved() {
     const C = this.outputShape![0];
-    return this.batchBuffers(0, () => ({ mean: new Float32Array(C), invStd: new Float32Array(C) }));
+    return this.batchBuffers(0, () => ({ mean: zeros([C]), invStd: zeros([C]) }), 'saved');
   }
 
   protected call([x]: readonly Tensor[], { training }: ForwardContext): Tensor {
@@ -61,7 +61,7 @@ export class BatchNorm2D extends Layer {
       out: this.io(x.shape[0]).y,
       saveMean: mean,
       saveInvStd: invStd,
-    });
+    }).y;
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
@@ -69,9 +69,10 @@ export class BatchNorm2D extends Layer {
     const dx = needDx ? this.io(dy.shape[0]).dx[0] : null;
     batchNorm2dBackward(this.lastInputs[0], dy, this.param(0).value, mean, invStd, {
       training: this.trainingCall,
-      dx,
+      dx: dx ?? undefined,
       dgamma: this.param(0).grad,
       dbeta: this.param(1).grad,
+      needDx,
     });
     return [dx];
   }

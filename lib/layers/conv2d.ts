@@ -1,5 +1,5 @@
 // 2-D convolution over NCHW batches with an OIHW kernel [filters, C/groups, KH, KW] and a bias.
-import { Tensor, formatShape, type Shape } from '../tensor';
+import { Tensor, formatShape, zeros, type Shape } from '../tensor';
 import { conv2d, conv2dBackward, conv2dOutputShape } from '../ops/conv';
 import { serializeInitializer, type InitializerIdentifier } from '../initializers';
 import { Layer, initializerOption, toPenalty, type LayerArgs, type LayerConfig, type RegularizerLike, type WeightSpec } from './layer';
@@ -94,7 +94,9 @@ export class Conv2D extends Layer {
     const dx = this.io(dy.shape[0]).dx[0];
     const kernel = this.param(0);
     const bias = this.useBias ? this.param(1) : null;
-    conv2dBackward(this.lastInputs[0], kernel.value, dy, { ...this.opts, dx, dw: kernel.grad, db: bias?.grad, needDx });
+    // Without a bias the kernel still computes db: give it a scratch instead of a new tensor per step.
+    const db = bias ? bias.grad : this.batchBuffers(0, () => zeros([this.filters]), 'db');
+    conv2dBackward(this.lastInputs[0], kernel.value, dy, { ...this.opts, dx, dw: kernel.grad, db, needDx });
     return [needDx ? dx : null];
   }
 

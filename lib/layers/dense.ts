@@ -57,7 +57,7 @@ export class Dense extends Layer {
     const dx = this.io(dy.shape[0]).dx[0];
     const kernel = this.param(0);
     const bias = this.useBias ? this.param(1) : null;
-    linearBackward(this.lastInputs[0], kernel.value, dy, { dx: needDx ? dx : undefined, dw: kernel.grad, db: bias?.grad });
+    linearBackward(this.lastInputs[0], kernel.value, dy, { dx, dw: kernel.grad, db: bias?.grad, needDx });
     return [needDx ? dx : null];
   }
 

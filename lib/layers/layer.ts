@@ -67,7 +67,7 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 const nameCounts = new Map<string, number>();
 
-/** Keras-style automatic names: conv2d, conv2d_1, conv2d_2, ... */
+/** Keras-style automatic names: conv2d, conv2d_1, conv2d_2, ... (counted per process). */
 function uniqueName(prefix: string): string {
   const n = nameCounts.get(prefix) ?? 0;
   nameCounts.set(prefix, n + 1);
@@ -98,7 +98,7 @@ export abstract class Layer {
     if (args.name !== undefined && (typeof args.name !== 'string' || !/^[\w.-]{1,128}$/.test(args.name))) {
       throw new TypeError(`layer name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(args.name)}`);
     }
-    const prefix = this.className.replace(/^[A-Z]+/, (s) => s.toLowerCase());
+    const prefix = this.className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(); // Keras: max_pool2d, re_lu
     this.name = args.name ?? uniqueName(prefix);
     this.trainableFlag = args.trainable ?? true;
   }
