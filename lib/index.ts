@@ -10,3 +10,5 @@ export * as regularizers from './regularizers';
 export { regularizationLoss } from './regularizers';
 export * as schedules from './schedules';
 export { clipGradNorm, clipGradValue } from './clip';
+export * as training from './training';
+export { splitData } from './training';

@@ -1,6 +1,8 @@
 // Names the training worker resolves to objects: everything a worker rebuilds must be
 // reachable by name (or config) because functions and class instances cannot cross threads.
 // A fit option `workerSetup` names a module the worker imports first, which may register more.
+import { getLoss } from '../losses';
+import { getMetric } from '../metrics';
 import type { Parameter } from '../parameter';
 import type { Loss, Metric, Optimizer, TrainableModel } from './types';
 
@@ -60,14 +62,14 @@ export function createOptimizer(name: string, params: OptimizerParams, options: 
   return factory(options, params);
 }
 
+/** A registered loss, else one of the losses module (getLoss). */
 export function createLoss(name: string): Loss {
   const factory = registry.losses.get(normalizeName(name));
-  if (!factory) throw new RangeError(`unknown loss '${name}' (known: ${known(registry.losses)})`);
-  return factory();
+  return factory ? factory() : getLoss(name);
 }
 
+/** A registered metric, else one of the metrics module (getMetric). */
 export function createMetric(name: string): Metric {
   const factory = registry.metrics.get(normalizeName(name));
-  if (!factory) throw new RangeError(`unknown metric '${name}' (known: ${known(registry.metrics)})`);
-  return factory();
+  return factory ? factory() : getMetric(name);
 }
