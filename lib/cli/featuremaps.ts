@@ -1,0 +1,34 @@
+// convkit featuremaps: one image through every layer of a trained model, as a PNG grid.
+import path from 'node:path';
+import { writePng } from '../io/png';
+import { featureMapGrid } from '../viz/grid';
+import { layerActivations } from '../viz/featuremaps';
+import type { Command, ParsedValues } from './args';
+import { chooseInput } from './predict';
+import { applyThreads, argmaxRows, loadRunModel } from './run';
+
+async function run(v: ParsedValues, positionals: string[]): Promise<void> {
+  applyThreads(v.threads as number | undefined);
+  const dir = v.model as string;
+  const model = await loadRunModel(dir);
+  const { x, label, what } = chooseInput(v, positionals, dir);
+  const guess = argmaxRows(model.forward(x))[0];
+  const title = `${what}: ${label === null ? '' : `label ${label}, `}predicted ${guess}`;
+  const file = (v.out as string | undefined) ?? path.join(dir, v.index !== undefined ? `featuremaps-${v.index}.png` : 'featuremaps-image.png');
+  writePng(file, featureMapGrid(layerActivations(model, x), { title }));
+  process.stdout.write(`${title}\nwrote ${file}\n`);
+}
+
+export const featuremapsCommand: Command = {
+  name: 'featuremaps',
+  usage: 'convkit featuremaps --model DIR (--index N | IMAGE.png) [--out FILE]',
+  summary: 'Draw the feature maps of one image through every layer (conv1, relu1, pool1, ...) as a PNG.',
+  positionals: { name: 'IMAGE.png', max: 1 },
+  options: {
+    model: { kind: 'string', value: 'DIR', default: './convkit-run', help: "a directory written by 'convkit train'" },
+    index: { kind: 'int', value: 'N', min: 0, help: "image N of the run's test split" },
+    out: { kind: 'string', value: 'FILE', help: 'PNG to write (default DIR/featuremaps-N.png)' },
+    threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },
+  },
+  run,
+};
