@@ -25,3 +25,4 @@ export { saveModel, loadModel, readModelFile, encodeModel, decodeModel, ModelFil
 export type { ExtraState, ModelFileContents } from './io/model-file';
 export * as training from './training';
 export { splitData } from './training';
+export * as models from './models';
