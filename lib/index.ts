@@ -23,3 +23,6 @@ export * as losses from './losses';
 export * as metrics from './metrics';
 export { saveModel, loadModel, readModelFile, encodeModel, decodeModel, ModelFileError } from './io/model-file';
 export type { ExtraState, ModelFileContents } from './io/model-file';
+export * as training from './training';
+export { splitData } from './training';
+export * as models from './models';

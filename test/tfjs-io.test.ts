@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import test from 'ava';
+import * as tf from '@tensorflow/tfjs';
+import {
+  AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh, Tensor, concat, input, model,
+  type Model,
+} from '../lib';
+import { ModelImportError, fromTfjsArtifacts, loadLayersModel, saveLayersModel, toTfjsArtifacts } from '../lib/io/tfjs';
+import { lenet5 } from '../lib/models/lenet5';
+import { randomArray, rng } from './helpers/random';
+
+const FIXTURES = path.join(__dirname, 'fixtures', 'models');
+
+/** [N, H, W, C] -> [N, C, H, W] (or unchanged for vectors). */
+function nhwcToNchw(data: ArrayLike<number>, shape: number[]): Tensor {
+  if (shape.length !== 4) return new Tensor(Float32Array.from(data), shape);
+  const [N, H, W, C] = shape;
+  const out = new Float32Array(data.length);
+  for (let n = 0; n < N; n++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) {
+    out[((n * C + c) * H + h) * W + w] = data[((n * H + h) * W + w) * C + c];
+  }
+  return new Tensor(out, [N, C, H, W]);
+}
+
+function nchwToNhwc(x: Tensor): tf.Tensor {
+  if (x.rank !== 4) return tf.tensor(x.data, [...x.shape]);
+  return tf.transpose(tf.tensor(x.data, [...x.shape]), [0, 2, 3, 1]);
+}
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+for (const name of ['tfjs-cnn', 'tfjs-inception']) {
+  test(`import ${name} (made by tfjs-layers): same predictions as TensorFlow.js within 1e-5`, async (t) => {
+    const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'io.json'), 'utf8'));
+    const m = await loadLayersModel(path.join(FIXTURES, name));
+    const y = m.forward(nhwcToNchw(io.input, io.inputShape));
+    t.deepEqual([...y.shape], io.outputShape);
+    const err = maxAbs(y.data, io.output);
+    t.log(`${name}: max |convkit - tfjs| = ${err.toExponential(2)}`);
+    t.true(err < 1e-5, `max error ${err}`);
+  });
+}
+
+test('import: directory, model.json path and file:// URL give the same model; the input becomes NCHW', async (t) => {
+  const dir = path.join(FIXTURES, 'tfjs-cnn');
+  const a = await loadLayersModel(dir);
+  const b = await loadLayersModel(path.join(dir, 'model.json'));
+  const c = await loadLayersModel(pathToFileURL(dir).href);
+  t.deepEqual([...a.inputShape], [2, 8, 8]);
+  t.deepEqual(a.getWeights().map((w) => [...w.data]), b.getWeights().map((w) => [...w.data]));
+  t.deepEqual(a.getWeights().map((w) => [...w.data]), c.getWeights().map((w) => [...w.data]));
+  t.deepEqual(a.getLayer('conv_a').getWeights()[0].shape, [4, 2, 3, 3]);
+  await t.throwsAsync(loadLayersModel('https://example.com/model.json'), { instanceOf: ModelImportError, message: /local paths/ });
+});
+
+/** A convkit model using every exported layer kind. */
+function everyLayer(seed: number): Model {
+  const x = input([3, 9, 9], { name: 'image' });
+  const c1 = new ReLU({ name: 'c1_relu' }).apply(new Conv2D({ name: 'c1', filters: 6, kernelSize: 3, padding: 1 }).apply(x));
+  const b1 = new Conv2D({ name: 'b1', filters: 3, kernelSize: 1 }).apply(c1);
+  const b2 = new Tanh({ name: 'b2_tanh' }).apply(new Conv2D({ name: 'b2', filters: 4, kernelSize: 5, padding: 'same', useBias: false }).apply(c1));
+  const b3 = new Conv2D({ name: 'b3', filters: 2, kernelSize: 1 }).apply(new MaxPool2D({ name: 'b3_pool', poolSize: 3, strides: 1, padding: 1 }).apply(c1));
+  const joined = new BatchNorm2D({ name: 'bn' }).apply(concat([b1, b2, b3], { name: 'joined' }));
+  const pooled = new AvgPool2D({ name: 'avg', poolSize: 2, strides: 2 }).apply(new MaxPool2D({ name: 'mp', poolSize: 3, strides: 2 }).apply(joined));
+  const flat = new Dropout({ name: 'drop', rate: 0.2 }).apply(new Flatten({ name: 'flat' }).apply(pooled));
+  const fc = new Sigmoid({ name: 'fc_sig' }).apply(new Dense({ name: 'fc', units: 7 }).apply(flat));
+  const gap = new GlobalAvgPool2D({ name: 'gap' }).apply(new Conv2D({ name: 'c2', filters: 5, kernelSize: 3, strides: 2 }).apply(joined));
+  const out = new Softmax({ name: 'probs' }).apply(new Dense({ name: 'out', units: 4 }).apply(concat([fc, gap], { name: 'features' })));
+  const m = model({ inputs: x, outputs: out, name: 'every_layer', seed });
+  // BatchNorm running statistics away from their initial values.
+  const random = rng(seed);
+  m.getLayer('bn').setWeights(m.getLayer('bn').getWeights().map((w, i) => new Tensor(Float32Array.from(randomArray(w.size, random), (v) => (i === 3 ? 0.5 + Math.abs(v) : v)), w.shape)));
+  return m;
+}
+
+async function tfjsPredict(m: Model, x: Tensor): Promise<Float32Array> {
+  const { modelTopology, weightSpecs, weightData } = toTfjsArtifacts(m);
+  const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer;
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: weightSpecs as tf.io.WeightsManifestEntry[], weightData: buffer }));
+  const y = loaded.predict(nchwToNhwc(x)) as tf.Tensor;
+  return y.dataSync() as Float32Array;
+}
+
+for (const [name, make, shape] of [
+  ['every layer kind (branches, BatchNorm, Flatten before Dense)', () => everyLayer(3), [3, 3, 9, 9]],
+  ['LeNet-5', () => lenet5({ seed: 2 }), [4, 1, 28, 28]],
+] as const) {
+  test(`export ${name}: TensorFlow.js loads it and predicts the same within 1e-4; re-import is exact`, async (t) => {
+    const m = make();
+    const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), rng(11)), [...shape]);
+    const ours = m.forward(x).clone();
+    const theirs = await tfjsPredict(m, x);
+    const err = maxAbs(ours.data, theirs);
+    t.log(`${name}: max |convkit - tfjs| = ${err.toExponential(2)}`);
+    t.true(err < 1e-4, `max error ${err}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convkit-tfjs-'));
+    try {
+      await saveLayersModel(m, dir);
+      const back = await loadLayersModel(dir);
+      t.deepEqual([...back.forward(x).data], [...ours.data]);
+      t.is(back.countParams(), m.countParams());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('export: padding Keras cannot express and grouped convolutions are refused by name', (t) => {
+  const x = input([2, 8, 8]);
+  const odd = model({ inputs: x, outputs: new MaxPool2D({ name: 'odd_pool', poolSize: 3, strides: 2, padding: 1 }).apply(x) });
+  t.throws(() => toTfjsArtifacts(odd), { instanceOf: ModelImportError, message: /odd_pool.*padding/ });
+  const y = input([2, 8, 8]);
+  const grouped = model({ inputs: y, outputs: new Conv2D({ name: 'grouped', filters: 2, kernelSize: 1, groups: 2 }).apply(y) });
+  t.throws(() => toTfjsArtifacts(grouped), { instanceOf: ModelImportError, message: /grouped/ });
+});
+
+function artifactsOf(dir: string) {
+  const json = JSON.parse(fs.readFileSync(path.join(FIXTURES, dir, 'model.json'), 'utf8'));
+  return { json, weightData: new Uint8Array(fs.readFileSync(path.join(FIXTURES, dir, 'weights.bin'))) };
+}
+
+test('import: unsupported layers, bad weights and hostile manifests fail with a clear error', (t) => {
+  const load = (mutate: (json: { modelTopology: { config: { layers: Record<string, any>[] } }; weightsManifest: { weights: { name: string; shape: number[]; dtype: string }[] }[] }) => void, weightData?: Uint8Array) => {
+    const a = artifactsOf('tfjs-cnn');
+    mutate(a.json);
+    return () => fromTfjsArtifacts({ modelTopology: a.json.modelTopology, weightSpecs: a.json.weightsManifest[0].weights, weightData: weightData ?? a.weightData });
+  };
+  t.throws(load((j) => { j.modelTopology.config.layers[1].class_name = 'LSTM'; }), { instanceOf: ModelImportError, message: /pool_a.*LSTM.*not supported/ });
+  t.throws(load((j) => { j.modelTopology.config.layers[0].config.activation = 'elu'; }), { instanceOf: ModelImportError, message: /activation 'elu'/ });
+  t.throws(load((j) => { j.weightsManifest[0].weights[0].shape = [3, 3, 4, 2]; }), { instanceOf: ModelImportError, message: /conv_a\/kernel/ });
+  t.throws(load((j) => { j.weightsManifest[0].weights[0].shape = [1e6, 1e6, 1e6, 4]; }), { instanceOf: ModelImportError, message: /fewer than the manifest/ });
+  t.throws(load((j) => { j.weightsManifest[0].weights[0].dtype = 'int32'; }), { instanceOf: ModelImportError, message: /float32/ });
+  t.throws(load(() => {}, new Uint8Array(10)), { instanceOf: ModelImportError, message: /bytes/ });
+  t.throws(load((j) => { j.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, -1, 2]; }), { instanceOf: ModelImportError, message: /batch_input_shape/ });
+  t.throws(() => fromTfjsArtifacts({ modelTopology: { class_name: 'Model', config: { layers: 'x' } }, weightSpecs: [], weightData: new Uint8Array(0) }), { instanceOf: ModelImportError });
+});
+
+test('import: weight paths outside the model directory are refused', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convkit-tfjs-'));
+  try {
+    const { json } = artifactsOf('tfjs-cnn');
+    json.weightsManifest[0].paths = ['../../etc/passwd'];
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+    await t.throwsAsync(loadLayersModel(dir), { instanceOf: ModelImportError, message: /relative path inside/ });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
