@@ -14,7 +14,7 @@ import { WORKLOADS, type NamedArray, type Workload } from './workloads';
 import { convkit } from './systems/convkit';
 import { tfjsSystem, tfjsNodeStatus } from './systems/tfjs';
 import { findTorch, torchSystem } from './systems/torch';
-import { Unsupported, type Instance, type System } from './systems/system';
+import { TimeLimit, Unsupported, type Instance, type System } from './systems/system';
 import { drawRatioChart } from './chart';
 
 interface Settings {
@@ -107,7 +107,7 @@ class Runner {
       row.cells[system.name] = cell;
       const estimate = (this.perImage.get(`${system.name}/${family(w.id)}`) ?? 0) * w.batch;
       if (estimate > this.s.maxCall) {
-        Object.assign(cell, { status: 'skipped', reason: `~${estimate.toFixed(0)} s per call (from a smaller batch), over the ${this.s.maxCall} s limit` });
+        Object.assign(cell, { status: 'skipped', reason: `>= ${estimate.toFixed(0)} s per call (from a smaller batch), over the ${this.s.maxCall} s limit` });
         continue;
       }
       let inst: Instance | null = null;
@@ -140,8 +140,10 @@ class Runner {
         const reps = Math.max(1, Math.ceil(this.s.minSample / Math.max(t, 1e-6)));
         live.push({ system, inst, reps, single: false });
       } catch (e) {
-        const unsupported = e instanceof Unsupported;
-        Object.assign(cell, { status: unsupported ? 'unsupported' : 'failed', reason: (e as Error).message.split('\n')[0].slice(0, 200) });
+        const status = e instanceof Unsupported ? 'unsupported' : e instanceof TimeLimit ? 'skipped' : 'failed';
+        Object.assign(cell, { status, reason: (e as Error).message.split('\n')[0].slice(0, 200) });
+        // A stopped call sets a lower bound for larger batches of the same network.
+        if (e instanceof TimeLimit) this.perImage.set(`${system.name}/${family(w.id)}`, this.s.maxCall / w.batch);
         if (inst) await inst.dispose().catch(() => {});
         if (system === convkit) break; // nothing to check the others against
       }
@@ -219,7 +221,8 @@ function cpuModel(): string {
 const fmt = (v: number | undefined) => v === undefined || !Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2);
 
 /** Table cells name the missing kernel; the JSON keeps the whole message. */
-const shortReason = (reason: string) => reason.match(/Kernel '(\w+)' not registered/)?.[1].replace(/^/, 'no ').concat(' kernel') ?? reason;
+const shortReason = (reason: string) => reason.match(/Kernel '(\w+)' not registered/)?.[1].replace(/^/, 'no ').concat(' kernel')
+  ?? reason.replace(/^one call did not finish in (\d+) s.*/, '> $1 s per call');
 
 function cellText(cell: Cell | undefined, withRange: boolean): string {
   if (!cell) return '';
@@ -261,7 +264,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: string | null } {
 async function main(): Promise<void> {
   const { quick, only } = parseArgs(process.argv.slice(2));
   const settings: Settings = quick
-    ? { quick, runs: 3, minSample: 0.05, caseBudget: 3, maxCall: 4 }
+    ? { quick, runs: 3, minSample: 0.05, caseBudget: 3, maxCall: 8 }
     : { quick, runs: 7, minSample: 0.15, caseBudget: 25, maxCall: 60 };
   const workloads = WORKLOADS.filter((w) => (only ? w.id.startsWith(only) : !quick || w.quick));
   if (workloads.length === 0) throw new Error(`no workload matches --only ${only}; ids: ${WORKLOADS.map((w) => w.id).join(', ')}`);
@@ -269,7 +272,7 @@ async function main(): Promise<void> {
   const allThreads = getNumThreads();
   const threadSettings = allThreads > 1 ? [1, allThreads] : [1];
   const torch = findTorch();
-  const systems: System[] = [convkit, tfjsSystem('cpu'), tfjsSystem('wasm')];
+  const systems: System[] = [convkit, tfjsSystem('cpu', settings.maxCall), tfjsSystem('wasm', settings.maxCall)];
   if (torch) systems.push(torchSystem(torch.python, torch.version));
   const notes: string[] = [];
   const tfjsNode = tfjsNodeStatus();

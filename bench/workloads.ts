@@ -12,6 +12,8 @@ export type LayerSpec =
   | { type: 'flatten' }
   | { type: 'concat'; branches: LayerSpec[][] };
 
+export type ConvkitModel = 'lenet5' | 'inception3a' | 'googlenet';
+
 export type Kind = 'matmul' | 'forward' | 'forward-backward' | 'train-step' | 'adam';
 
 /** A named float32 array with its shape (labels are stored as floats too). */
@@ -32,8 +34,8 @@ export interface Workload {
   bytes: number; // memory traffic per call that the algorithm cannot avoid (Adam)
   inputShape: number[]; // per sample, NCHW without N
   spec: LayerSpec[];
-  /** Which convkit model to build: 'lenet5' = lib/models/lenet5.ts (relu-max), else from the spec. */
-  convkitModel?: 'lenet5';
+  /** convkit's own model of lib/models to use (same network as the spec), else built from the spec. */
+  convkitModel?: ConvkitModel;
   hyper: { lr: number; momentum?: number; betas?: [number, number]; eps?: number };
   /** Max over outputs of max|a - b| / max|b| against convkit's output. */
   tolerance: number;
@@ -147,9 +149,10 @@ export const INCEPTION_3A: LayerSpec[] = [inception(192, 64, 96, 128, 16, 32, 32
 const pool3s2: LayerSpec = { type: 'maxpool', kernel: 3, stride: 2, padding: 1 };
 
 /**
- * GoogLeNet (Szegedy et al. 2014) for 224x224: the paper's layers without the LRNs, the
- * auxiliary classifiers and dropout (inference); 3x3/2 max-pools padded by 1 give the paper's
- * map sizes (112, 56, 28, 14, 7) without ceil mode, which TensorFlow.js lacks.
+ * GoogLeNet (Szegedy et al. 2014) for 224x224 as lib/models/googlenet.ts builds it: the paper's
+ * layers without the LRNs and the auxiliary classifiers, dropout left out (identity in
+ * inference); 3x3/2 max-pools padded by 1 give the paper's map sizes (112, 56, 28, 14, 7)
+ * without ceil mode.
  */
 export const GOOGLENET: LayerSpec[] = [
   ...conv(3, 64, 7, 2, 3), pool3s2,
@@ -186,7 +189,7 @@ interface NetArgs {
   inputShape: number[];
   batch: number;
   quick: boolean;
-  convkitModel?: 'lenet5';
+  convkitModel?: ConvkitModel;
   hyper?: Workload['hyper'];
   tolerance?: number;
 }
@@ -237,11 +240,11 @@ export const WORKLOADS: Workload[] = [
   network({ id: 'lenet5-infer', title: 'LeNet-5 inference, batch 256', kind: 'forward', spec: LENET5,
     inputShape: [1, 28, 28], batch: 256, quick: true, convkitModel: 'lenet5' }),
   ...[8, 32].map((b) => network({ id: `inception3a-fwd-b${b}`, title: `inception(3a) forward, batch ${b}`, kind: 'forward',
-    spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: b === 8 })),
+    spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: b === 8, convkitModel: 'inception3a' })),
   ...[8, 32].map((b) => network({ id: `inception3a-fwdbwd-b${b}`, title: `inception(3a) forward+backward, batch ${b}`,
-    kind: 'forward-backward', spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: false })),
+    kind: 'forward-backward', spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: false, convkitModel: 'inception3a' })),
   network({ id: 'googlenet-fwd-b8', title: 'GoogLeNet forward 224x224, batch 8', kind: 'forward', spec: GOOGLENET,
-    inputShape: [3, 224, 224], batch: 8, quick: false }),
+    inputShape: [3, 224, 224], batch: 8, quick: false, convkitModel: 'googlenet' }),
   network({ id: 'conv3x3-fwd', title: 'conv 3x3 64->64, 56x56, batch 8, forward', kind: 'forward', unit: 'GFLOP/s',
     spec: [{ type: 'conv2d', in: 64, out: 64, kernel: 3, padding: 1 }], inputShape: [64, 56, 56], batch: 8, quick: true }),
   adam,

@@ -3,6 +3,8 @@
 import { Tensor, tensor, zeros, setNumThreads, info, input, concat, model as makeModel, optimizers, ops, Parameter,
   Conv2D, Dense, ReLU, MaxPool2D, GlobalAvgPool2D, Flatten, type Layer, type Model, type SymbolicTensor } from '../../lib';
 import { lenet5 } from '../../lib/models/lenet5';
+import { googlenet, GOOGLENET_INCEPTION } from '../../lib/models/googlenet';
+import { inceptionModule } from '../../lib/models/inception';
 import { paramShapes, type LayerSpec, type NamedArray, type Workload } from '../workloads';
 import { find, timeSync, weightArrays, type Instance, type System } from './system';
 
@@ -25,25 +27,44 @@ function applySpec(spec: LayerSpec[], x: SymbolicTensor, kernelLayers: Layer[]):
   }, x);
 }
 
-/** The workload's network with the workload's weights; its parameters in spec order. */
-function buildModel(w: Workload, arrays: NamedArray[]): { net: Model; params: Parameter[] } {
-  const ws = weightArrays(arrays).map(asTensor);
-  if (w.convkitModel === 'lenet5') {
-    const net = lenet5({ variant: 'relu-max' });
-    net.setWeights(ws); // sequential: layer order is spec order; shapes are checked
-    return { net, params: net.parameters() };
+const INCEPTION_CONVS = ['1x1', '3x3_reduce', '3x3', '5x5_reduce', '5x5', 'pool_proj'];
+const inceptionNames = (id: string) => INCEPTION_CONVS.map((c) => `inception_${id}_${c}`);
+
+/**
+ * convkit's own model for a workload (lib/models when it has one) and the names of its kernel
+ * layers in spec order; else the network built from the spec with the functional API.
+ */
+function convkitModel(w: Workload): { net: Model; kernelLayers: Layer[] } {
+  const byName = (net: Model, names: string[]) => ({ net, kernelLayers: names.map((n) => net.getLayer(n)) });
+  if (w.convkitModel === 'lenet5') return byName(lenet5({ variant: 'relu-max' }), ['conv1', 'conv2', 'c5', 'f6', 'output']);
+  if (w.convkitModel === 'googlenet') {
+    const modules = ['3a', '3b', '4a', '4b', '4c', '4d', '4e', '5a', '5b'];
+    return byName(googlenet(), ['conv1', 'conv2_reduce', 'conv2', ...modules.flatMap(inceptionNames), 'classifier']);
+  }
+  const x = input(w.inputShape);
+  if (w.convkitModel === 'inception3a') {
+    const y = inceptionModule({ ...GOOGLENET_INCEPTION['3a'], name: 'inception_3a' }).apply(x);
+    return byName(makeModel({ inputs: x, outputs: y }), inceptionNames('3a'));
   }
   const kernelLayers: Layer[] = [];
-  const x = input(w.inputShape);
-  const net = makeModel({ inputs: x, outputs: applySpec(w.spec, x, kernelLayers) });
+  return { net: makeModel({ inputs: x, outputs: applySpec(w.spec, x, kernelLayers) }), kernelLayers };
+}
+
+/** The workload's network with the workload's weights (shapes checked by setWeights); parameters in spec order. */
+function buildModel(w: Workload, arrays: NamedArray[]): { net: Model; params: Parameter[] } {
+  const ws = weightArrays(arrays).map(asTensor);
+  const { net, kernelLayers } = convkitModel(w);
   let i = 0;
   for (const layer of kernelLayers) {
     const n = layer.getWeights().length;
     layer.setWeights(ws.slice(i, i + n));
     i += n;
   }
-  if (i !== paramShapes(w.spec).length) throw new Error(`convkit: ${i} weights loaded, spec has ${paramShapes(w.spec).length}`);
-  return { net, params: kernelLayers.flatMap((l) => l.parameters()) };
+  const params = kernelLayers.flatMap((l) => l.parameters());
+  if (i !== ws.length || params.length !== net.parameters().length) {
+    throw new Error(`convkit: ${i} weights loaded into ${params.length} of ${net.parameters().length} parameters; the spec has ${ws.length}`);
+  }
+  return { net, params };
 }
 
 function instance(w: Workload, arrays: NamedArray[]): { run: () => void; outputs: () => NamedArray[] } {

@@ -26,6 +26,9 @@ export interface System {
 /** The system has no way to run the workload (a missing kernel, ...): the table says why. */
 export class Unsupported extends Error {}
 
+/** A call ran past the harness's time limit and was stopped. */
+export class TimeLimit extends Error {}
+
 /** Times `reps` calls of a synchronous function. */
 export function timeSync(fn: () => void, reps: number): number {
   const start = process.hrtime.bigint();

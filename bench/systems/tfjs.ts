@@ -1,192 +1,92 @@
-// TensorFlow.js 4.x on its `cpu` and `wasm` backends (and `tensorflow`, tfjs-node, when it is
-// installed). The networks are written with tf ops from the same spec, with the fused
-// conv/matmul + bias + ReLU that tf.layers uses. TF.js convolutions are NHWC on these backends:
-// inputs and weights are converted once at setup (OIHW -> HWIO, [out, in] -> [in, out]) and
-// outputs converted back to NCHW for the check, outside the timed calls.
+// TensorFlow.js 4.x on its `cpu` and `wasm` backends, each in a worker thread running
+// bench/systems/tfjs-worker.ts; a call that runs past the time limit is stopped (the worker
+// terminated) and reported as such.
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { LayerSpec, NamedArray, Workload } from '../workloads';
-import { find, timeSync, Unsupported, weightArrays, type Instance, type System } from './system';
+import { Worker } from 'node:worker_threads';
+import type { NamedArray } from '../workloads';
+import { TimeLimit, Unsupported, type System } from './system';
 
-let ready: Promise<void> | null = null;
-
-async function init(): Promise<void> {
-  tf.enableProdMode();
-  setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-  await tf.ready();
+interface Reply {
+  ok: boolean;
+  error?: string;
+  unsupported?: boolean;
+  [key: string]: unknown;
 }
 
-/** Runs the layers of a spec on an NHWC tensor; `ws` are the converted weights in spec order. */
-function forward(spec: LayerSpec[], x: tf.Tensor, ws: tf.Tensor[], next = { i: 0 }): tf.Tensor {
-  let t = x;
-  for (let k = 0; k < spec.length; k++) {
-    const s = spec[k];
-    const relu = spec[k + 1]?.type === 'relu';
-    if (s.type === 'conv2d') {
-      const [filter, bias] = [ws[next.i++], ws[next.i++]];
-      t = tf.fused.conv2d({ x: t as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: s.stride ?? 1, pad: s.padding ?? 0, bias,
-        activation: relu ? 'relu' : 'linear' });
-      if (relu) k++;
-    } else if (s.type === 'linear') {
-      const [w, bias] = [ws[next.i++], ws[next.i++]];
-      t = tf.fused.matMul({ a: t as tf.Tensor2D, b: w as tf.Tensor2D, bias, activation: relu ? 'relu' : 'linear' });
-      if (relu) k++;
-    } else if (s.type === 'relu') t = tf.relu(t);
-    else if (s.type === 'maxpool') t = tf.maxPool(t as tf.Tensor4D, s.kernel, s.stride ?? s.kernel, s.padding ?? 0);
-    else if (s.type === 'globalavgpool') t = tf.mean(t, [1, 2], true);
-    else if (s.type === 'flatten') t = tf.reshape(tf.transpose(t, [0, 3, 1, 2]), [t.shape[0], -1]); // NCHW order, as the others
-    else t = tf.concat(s.branches.map((b) => forward(b, t, ws, next)), 3);
-  }
-  return t;
+/** The worker runs TypeScript as the harness does (under tsx), or the compiled .js next to this file. */
+function startWorker(): Worker {
+  const file = path.join(__dirname, `tfjs-worker${path.extname(__filename)}`);
+  if (path.extname(__filename) === '.js') return new Worker(file);
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true });
 }
 
-const nhwc = (a: NamedArray) => tf.transpose(tf.tensor(a.data, a.shape), [0, 2, 3, 1]);
-
-/** OIHW -> HWIO for conv kernels, [out, in] -> [in, out] for linear ones; biases as they are. */
-function convertWeight(a: NamedArray): tf.Tensor {
-  const t = tf.tensor(a.data, a.shape);
-  if (a.shape.length === 4) return tf.transpose(t, [2, 3, 1, 0]);
-  return a.shape.length === 2 ? tf.transpose(t) : t;
-}
-
-async function toNamed(name: string, t: tf.Tensor): Promise<NamedArray> {
-  const nchw = t.rank === 4 ? tf.transpose(t, [0, 3, 1, 2]) : t;
-  const data = (await nchw.data()) as Float32Array;
-  if (nchw !== t) nchw.dispose();
-  return { name, shape: nchw.shape.slice(), data: Float32Array.from(data) };
-}
-
-/** Weights back to the spec's layouts (inverse of convertWeight). */
-async function weightBack(name: string, t: tf.Tensor): Promise<NamedArray> {
-  const back = t.rank === 4 ? tf.transpose(t, [3, 2, 0, 1]) : t.rank === 2 ? tf.transpose(t) : t.clone();
-  const out = { name, shape: back.shape.slice(), data: Float32Array.from((await back.data()) as Float32Array) };
-  back.dispose();
-  return out;
-}
-
-interface Calls {
-  run: () => void;
-  outputs: () => Promise<NamedArray[]>;
-}
-
-function calls(w: Workload, arrays: NamedArray[], keep: tf.Tensor[]): Calls {
-  const hold = <T extends tf.Tensor>(t: T): T => (keep.push(t), t);
-  if (w.kind === 'matmul') {
-    const a = hold(tf.tensor2d(find(arrays, 'A').data, find(arrays, 'A').shape as [number, number]));
-    const b = hold(tf.tensor2d(find(arrays, 'B').data, find(arrays, 'B').shape as [number, number]));
-    return {
-      run: () => tf.matMul(a, b).dispose(),
-      outputs: async () => {
-        const c = tf.matMul(a, b);
-        const out = await toNamed('C', c);
-        c.dispose();
-        return [out];
-      },
-    };
-  }
-  if (w.kind === 'adam') {
-    const p = hold(tf.variable(tf.tensor1d(find(arrays, 'param').data)));
-    const g = hold(tf.tensor1d(find(arrays, 'grad').data));
-    const [b1, b2] = w.hyper.betas!;
-    const opt = tf.train.adam(w.hyper.lr, b1, b2, w.hyper.eps);
-    keep.push({ dispose: () => opt.dispose() } as unknown as tf.Tensor);
-    const run = () => opt.applyGradients([{ name: p.name, tensor: g }]);
-    return { run, outputs: async () => (run(), [await toNamed('param', p)]) };
-  }
-  const x = hold(tf.tidy(() => nhwc(find(arrays, 'x'))));
-  if (w.kind === 'forward') {
-    const ws = weightArrays(arrays).map((a) => hold(tf.tidy(() => convertWeight(a))));
-    const f = () => forward(w.spec, x, ws);
-    return {
-      run: () => tf.tidy(f).dispose(),
-      outputs: async () => {
-        const y = tf.tidy(f);
-        const out = await toNamed('y', y);
-        y.dispose();
-        return [out];
-      },
-    };
-  }
-  if (w.kind === 'forward-backward') {
-    const ws = weightArrays(arrays).map((a) => hold(tf.tidy(() => convertWeight(a))));
-    const dy = hold(tf.tidy(() => nhwc(find(arrays, 'dy'))));
-    // d/d(x, ws) of sum(y * dy) = the backward pass with upstream gradient dy.
-    const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(forward(w.spec, args[0], args.slice(1)), dy)));
-    return {
-      run: () => tf.dispose(grads([x, ...ws])),
-      outputs: async () => {
-        const y = tf.tidy(() => forward(w.spec, x, ws));
-        const g = grads([x, ...ws]);
-        const out = [await toNamed('y', y), await toNamed('dx', g[0])];
-        tf.dispose([y, ...g]);
-        return out;
-      },
-    };
-  }
-  const vars = weightArrays(arrays).map((a) => hold(tf.variable(tf.tidy(() => convertWeight(a)))));
-  const labels = find(arrays, 'labels');
-  const classes = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels.data), 'int32'), vars[vars.length - 1].shape[0]));
-  hold(classes);
-  const opt = tf.train.momentum(w.hyper.lr, w.hyper.momentum!);
-  keep.push({ dispose: () => opt.dispose() } as unknown as tf.Tensor);
-  const loss = () => tf.losses.softmaxCrossEntropy(classes, forward(w.spec, x, vars)) as tf.Scalar;
-  return {
-    run: () => opt.minimize(loss, false, vars)?.dispose(),
-    outputs: async () => {
-      const cost = opt.minimize(loss, true, vars)!;
-      const out = [await toNamed('loss', tf.reshape(cost, [1]))];
-      cost.dispose();
-      for (let i = 0; i < vars.length; i++) out.push(await weightBack(`w${i}`, vars[i]));
-      return out;
-    },
-  };
-}
-
-/** A TF.js backend as a system; `unsupported` explains missing kernels in the table. */
-export function tfjsSystem(backend: 'cpu' | 'wasm'): System {
+/** A TF.js backend as a system; calls longer than `callLimit` seconds are stopped. */
+export function tfjsSystem(backend: 'cpu' | 'wasm', callLimit: number): System {
   let note = '';
+  let worker: Worker | null = null;
+
+  const send = (msg: object, limit: number): Promise<Reply> => new Promise((resolve, reject) => {
+    const w = (worker ??= startWorker());
+    const cleanup = () => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('error', onError);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      worker = null;
+      void w.terminate();
+      reject(new TimeLimit(`one call did not finish in ${limit.toFixed(0)} s (stopped)`));
+    }, limit * 1000);
+    const onMessage = (reply: Reply) => {
+      cleanup();
+      if (reply.ok) resolve(reply);
+      else reject(reply.unsupported ? new Unsupported(reply.error) : new Error(`tfjs-${backend}: ${reply.error}`));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      worker = null;
+      reject(e);
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.postMessage(msg);
+  });
+
   return {
     name: `tfjs-${backend}`,
     singleThreaded: true,
-    describe: () => `TensorFlow.js ${tf.version.tfjs} ${backend}${note}`,
+    describe: () => `TensorFlow.js ${note || backend}`,
     async setup(w, arrays) {
-      ready ??= init();
-      await ready;
-      if (!(await tf.setBackend(backend))) throw new Unsupported(`backend ${backend} failed to initialise`);
-      if (backend === 'wasm' && note === '') {
-        const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-        const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-        note = ` (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})`;
-      } else if (backend === 'cpu') note = ' (plain JavaScript, single-threaded)';
-      const keep: tf.Tensor[] = [];
-      const c = calls(w, arrays, keep);
-      const inBackend = async <T>(f: () => T | Promise<T>): Promise<T> => {
-        await tf.setBackend(backend);
-        try {
-          return await f();
-        } catch (e) {
-          const msg = (e as Error).message;
-          // Missing kernels (wasm has no Conv2DBackpropFilter) make a workload impossible, not wrong.
-          if (/kernel .* not registered|not implemented/i.test(msg)) throw new Unsupported(msg.split('\n')[0]);
-          throw e;
-        }
-      };
+      const r = await send({ cmd: 'setup', backend, workload: { kind: w.kind, spec: w.spec, hyper: w.hyper }, arrays }, 120);
+      note = backend === 'wasm'
+        ? `${r.version} wasm (SIMD ${r.simd ? 'on' : 'off'}, threads ${r.threads ? 'on' : 'off'}: TF.js hard-codes no threads in Node)`
+        : `${r.version} cpu (plain JavaScript, single-threaded)`;
+      let last = callLimit / 10;
       return {
-        sample: (reps) => inBackend(() => timeSync(c.run, reps)),
-        check: () => inBackend(c.outputs),
-        dispose: () => inBackend(() => tf.dispose(keep)),
-      } satisfies Instance;
+        check: async () => (await send({ cmd: 'check' }, callLimit)).arrays as NamedArray[],
+        sample: async (reps) => {
+          const seconds = (await send({ cmd: 'sample', reps }, Math.max(callLimit, 10 * last * reps))).seconds as number;
+          last = seconds;
+          return seconds;
+        },
+        dispose: async () => {
+          if (worker) await send({ cmd: 'dispose' }, 120).catch(() => {});
+        },
+      };
     },
-    close: async () => {},
+    close: async () => {
+      await worker?.terminate();
+      worker = null;
+    },
   };
 }
 
-/** tfjs-node ('tensorflow' backend) when it is installed; null with the reason when not. */
+/** tfjs-node ('tensorflow' backend): null when installed, else why it is skipped. */
 export function tfjsNodeStatus(): string | null {
   try {
     require.resolve('@tensorflow/tfjs-node');
-    return null;
+    return 'tensorflow (tfjs-node): installed, but this harness does not run it yet';
   } catch {
     return 'tensorflow (tfjs-node): not installed, skipped (its install downloads libtensorflow, which this machine cannot fetch)';
   }
