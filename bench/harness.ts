@@ -308,7 +308,7 @@ async function main(): Promise<void> {
   setNumThreads(allThreads);
 
   const systemLines = systems.map((s) => s.describe());
-  for (const r of rows) for (const [n, c] of Object.entries(r.cells)) if (c.note) notes.push(`${n} on ${r.title}: ${c.note}`);
+  for (const r of rows) for (const [n, c] of Object.entries(r.cells)) if (c.note) notes.push(`${n}: ${c.note}`);
   const uniqueNotes = [...new Set(notes)];
   const names = systems.map((s) => s.name);
   console.log('');
