@@ -135,7 +135,7 @@ class Workload:
             if torch.backends.mkldnn.is_available():
                 self.am = self.a.to_mkldnn()
                 self.bm = self.b.t().contiguous().to_mkldnn()
-                self.note = "oneDNN (mkldnn_linear)"
+                self.note = "sgemm through oneDNN (mkldnn_linear): torch.mm goes to the system BLAS, here the reference one"
         elif self.kind == "adam":
             self.param = nn.Parameter(arrays["param"])
             self.param.grad = arrays["grad"]
