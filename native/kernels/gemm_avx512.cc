@@ -6,6 +6,12 @@
 
 #include "kernels/gemm.h"
 
+// GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which
+// -Wmaybe-uninitialized reports as uninitialised (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace convkit {
 namespace {
 
