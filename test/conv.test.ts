@@ -286,3 +286,12 @@ test('conv2d gives the same bits for a given thread count, and agrees across thr
     t.true(r.error <= 1, `N = ${r.N}, ${r.threads} threads: differs from 1 thread by ${r.error}`);
   }
 });
+
+test('conv2d reports an im2col buffer it cannot allocate as an Error, from the caller or a worker', (t) => {
+  // K * OW = 2^20 * 2^20 floats of im2col (4 TiB) for a 1 x 2^20 kernel.
+  for (const N of [1, 2]) {
+    const x = zeros([N, 1, 1, 1 << 21]), w = zeros([1, 1, 1, 1 << 20]);
+    t.throws(() => conv2d(x, w, null), { instanceOf: Error, message: /conv2dForward: out of memory for the im2col buffers/ });
+    t.throws(() => conv2dBackward(x, w, zeros([N, 1, 1, (1 << 20) + 1])), { message: /conv2dBackward: out of memory/ });
+  }
+});
