@@ -288,10 +288,11 @@ test('conv2d gives the same bits for a given thread count, and agrees across thr
 });
 
 test('conv2d reports an im2col buffer it cannot allocate as an Error, from the caller or a worker', (t) => {
-  // K * OW = 2^20 * 2^20 floats of im2col (4 TiB) for a 1 x 2^20 kernel.
+  // K * OW = 2^23 * (2^23 + 1) floats of im2col (256 TiB, more than the address space, so no
+  // overcommit setting lets it through) for a 1 x 2^23 kernel.
   for (const N of [1, 2]) {
-    const x = zeros([N, 1, 1, 1 << 21]), w = zeros([1, 1, 1, 1 << 20]);
+    const x = zeros([N, 1, 1, 1 << 24]), w = zeros([1, 1, 1, 1 << 23]);
     t.throws(() => conv2d(x, w, null), { instanceOf: Error, message: /conv2dForward: out of memory for the im2col buffers/ });
-    t.throws(() => conv2dBackward(x, w, zeros([N, 1, 1, (1 << 20) + 1])), { message: /conv2dBackward: out of memory/ });
+    t.throws(() => conv2dBackward(x, w, zeros([N, 1, 1, (1 << 23) + 1])), { message: /conv2dBackward: out of memory/ });
   }
 });
