@@ -58,21 +58,24 @@ float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1
 
 }  // namespace
 
+// Taps outer, outputs inner, without branches: the j loops vectorise where the compiler can.
 void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
                           int64_t index0, float* y, int32_t* idx) {
   for (int64_t j = 0; j < count; ++j) {
-    float best = x[j * S];
-    int64_t arg = 0;
-    for (int64_t r = 0; r < KH; ++r) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        const float v = x[r * ld + j * S + kw];
-        const bool take = v > best || v != v;
-        best = take ? v : best;
-        arg = take ? r * W + kw : arg;
+    y[j] = x[j * S];
+    idx[j] = static_cast<int32_t>(index0 + j * S);
+  }
+  for (int64_t r = 0; r < KH; ++r) {
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const float* tap = x + r * ld + kw;
+      const int32_t at = static_cast<int32_t>(index0 + r * W + kw);
+      for (int64_t j = 0; j < count; ++j) {
+        const float v = tap[j * S];
+        const bool take = v > y[j] || v != v;
+        y[j] = take ? v : y[j];
+        idx[j] = take ? at + static_cast<int32_t>(j * S) : idx[j];
       }
     }
-    y[j] = best;
-    idx[j] = static_cast<int32_t>(index0 + j * S + arg);
   }
 }
 
