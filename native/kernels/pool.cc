@@ -107,7 +107,9 @@ float* framed_plane(const PoolShape& s, int64_t ld, float fill, int64_t extra = 
 }
 
 const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* framed) {
-  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  for (int64_t ih = 0; ih < s.H; ++ih) {
+    std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  }
   return framed;
 }
 
@@ -135,7 +137,9 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
         int64_t minus_inf = 0;  // counted without a branch, so the check vectorises
         for (int64_t ow = 0; ow < s.OW; ++ow) minus_inf += y[at + ow] == -std::numeric_limits<float>::infinity();
         for (int64_t ow = 0; minus_inf > 0 && ow < s.OW; ++ow) {
-          if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          if (y[at + ow] == -std::numeric_limits<float>::infinity()) {
+            max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          }
         }
       }
     }
@@ -236,7 +240,9 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
         }
       }
       if (!padded) continue;
-      for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(dxp + ih * s.W, acc + (ih + s.pad_h) * ld + s.pad_w, sizeof(float) * s.W);
+      for (int64_t ih = 0; ih < s.H; ++ih) {
+        std::memcpy(dxp + ih * s.W, acc + (ih + s.pad_h) * ld + s.pad_w, sizeof(float) * s.W);
+      }
     }
   });
 }
