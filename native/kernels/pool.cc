@@ -122,10 +122,10 @@ const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* fr
 
 }  // namespace
 
-// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], kMaxPoolRows rows of outputs at a time. With padding the
-// plane is copied into a frame of -inf so that every window lies inside; a window whose
-// maximum is -inf may then point into the frame, so those few outputs are redone from the
-// clipped window.
+// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], kMaxPoolRows rows of outputs at a time. With
+// padding the plane is copied into a frame of -inf so that every window lies inside; a window
+// whose maximum is -inf may then point into the frame, so those few outputs are redone from
+// the clipped window.
 void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* idx) {
   const MaxPoolRows rows_kernel = max_pool_rows_for_isa();
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
