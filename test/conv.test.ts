@@ -296,7 +296,7 @@ test('conv2d reports an im2col buffer it cannot allocate as an Error, from the c
   // overcommit setting lets it through) for a 1 x 2^23 kernel.
   for (const N of [1, 2]) {
     const x = zeros([N, 1, 1, 1 << 24]), w = zeros([1, 1, 1, 1 << 23]);
-    t.throws(() => conv2d(x, w, null), { instanceOf: Error, message: /conv2dForward: out of memory for the im2col buffers/ });
+    t.throws(() => conv2d(x, w, null), { instanceOf: Error, message: /conv2dForward: out of memory/ });
     t.throws(() => conv2dBackward(x, w, zeros([N, 1, 1, (1 << 23) + 1])), { message: /conv2dBackward: out of memory/ });
   }
 });

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "runtime/cpu.h"
-#include "kernels/conv_parallel.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
@@ -131,7 +130,7 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, -std::numeric_limits<float>::infinity()) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* plane = x + p * s.H * s.W;
@@ -208,7 +207,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float*
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, 0.0f) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* src = padded ? pad_plane(s, x + p * s.H * s.W, ld, framed) : x + p * s.H * s.W;
@@ -232,7 +231,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w, rows = s.H + 2 * s.pad_h;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* scratch = framed_plane(s, padded ? ld : 0, 0.0f, s.OW);
     float* g = scratch + (padded ? rows * ld : 0);  // one row of dy / divisor
     for (int64_t p = p0; p < p1; ++p) {
