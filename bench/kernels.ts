@@ -40,11 +40,15 @@ const square = (n: number) => sgemmCase(`${n}`, n, n, n);
 export const cases: Case[] = [
   ...[64, 128, 256, 512, 1024, 2048].map(square),
   // LeNet-5 as GEMMs: conv as im2col (M = out channels, N = output pixels, K = C*KH*KW),
-  // per image and batched over 64 images; dense layers at batch 64 (y = x wᵀ, dw = dyᵀ x).
+  // per image and batched over 64 images, and its backward (dw = dy colᵀ, dcol = wᵀ dy);
+  // dense layers at batch 64 (y = x wᵀ, dw = dyᵀ x).
   sgemmCase('conv1 6x784x25', 6, 784, 25),
   sgemmCase('conv2 16x100x150', 16, 100, 150),
   sgemmCase('conv1 batch64 6x50176x25', 6, 50176, 25),
   sgemmCase('conv2 batch64 16x6400x150', 16, 6400, 150),
+  sgemmCase('conv1 dw 6x25x784', 6, 25, 784, false, true),
+  sgemmCase('conv2 dw 16x150x100', 16, 150, 100, false, true),
+  sgemmCase('conv2 dcol 150x100x16', 150, 100, 16, true, false),
   sgemmCase('fc1 64x120x400', 64, 120, 400, false, true),
   sgemmCase('fc1 dw 120x400x64', 120, 400, 64, true, false),
   sgemmCase('fc2 64x84x120', 64, 84, 120, false, true),

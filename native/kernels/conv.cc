@@ -33,7 +33,7 @@ struct Plan {
   int64_t band;       // output rows per im2col band (all of them when images > 1)
   // 1x1, stride 1, unpadded, one image per GEMM: the image is its own im2col matrix.
   bool pointwise;
-  // Images split over the pool when there are enough of them; else one group at a time, with
+  // Images split over the pool when there are enough of them; else one batch at a time, with
   // sgemm and im2col parallel inside.
   int64_t chunks;
 };
@@ -63,11 +63,12 @@ struct Scratch {
   float* gathered;
 };
 
-// Runs group_fn(n0, count, chunk, scratch, parallel) for consecutive groups of at most
-// p.images images, over chunks of images; chunk_fn(chunk) runs before the chunk's first group.
-// `parallel` says the groups come one at a time, so work inside a group should use the pool.
-template <typename GroupFn, typename ChunkFn>
-void for_each_group(const ConvShape& s, const Plan& p, GroupFn group_fn, ChunkFn chunk_fn) {
+// Runs batch_fn(n0, count, chunk, scratch, parallel) for consecutive batches of at most
+// p.images images (one GEMM each per channel group), over chunks of images; chunk_fn(chunk) runs
+// before the chunk's first batch. `parallel` says the batches come one at a time, so work inside
+// a batch should use the pool.
+template <typename BatchFn, typename ChunkFn>
+void for_each_batch(const ConvShape& s, const Plan& p, BatchFn batch_fn, ChunkFn chunk_fn) {
   const int64_t cols = p.images > 1 ? p.images * p.P : p.band * s.OW;
   const int64_t col_size = p.pointwise ? 0 : p.K * cols, gathered_size = p.images > 1 ? p.Og * cols : 0;
   auto run_chunk = [&](int64_t chunk, bool parallel) {
@@ -75,7 +76,7 @@ void for_each_group(const ConvShape& s, const Plan& p, GroupFn group_fn, ChunkFn
     chunk_fn(chunk);
     const int64_t end = s.N * (chunk + 1) / p.chunks;
     for (int64_t n = s.N * chunk / p.chunks; n < end; n += p.images) {
-      group_fn(n, std::min(p.images, end - n), chunk, Scratch{buffer, buffer + col_size}, parallel);
+      batch_fn(n, std::min(p.images, end - n), chunk, Scratch{buffer, buffer + col_size}, parallel);
     }
   };
   if (p.chunks == 1) return run_chunk(0, true);
@@ -120,13 +121,17 @@ void col2im_images(const ConvShape& s, const Plan& p, const float* col, int64_t 
 // side-by-side layout [Og, count*P].
 void to_side_by_side(const ConvShape& s, const Plan& p, const float* nchw, int64_t count, float* out) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    }
   }
 }
 
 void from_side_by_side(const ConvShape& s, const Plan& p, const float* in, int64_t count, float* nchw) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    }
   }
 }
 
@@ -146,7 +151,7 @@ float sum(const float* p, int64_t n) {
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const Plan p = make_plan(s);
-  auto group = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool parallel) {
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
       const float* wg = w + g * p.Og * p.K;
@@ -174,7 +179,7 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
       }
     }
   };
-  for_each_group(s, p, group, [](int64_t) {});
+  for_each_batch(s, p, batch, [](int64_t) {});
 }
 
 // dW_g += sum_n dY_{n,g} col_{n,g}^T (per chunk of images, then summed in chunk order),
@@ -185,7 +190,7 @@ void conv2d_backward(const ConvShape& s, const float* x, const float* w, const f
   const int64_t w_size = s.O * p.K, image = s.C * s.H * s.W;
   float* partials = grow(tl_partials, p.chunks * w_size);
   auto chunk_start = [&](int64_t chunk) { std::memset(partials + chunk * w_size, 0, sizeof(float) * w_size); };
-  auto group = [&](int64_t n0, int64_t count, int64_t chunk, Scratch scratch, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t chunk, Scratch scratch, bool parallel) {
     if (dx && !p.pointwise) std::memset(dx + n0 * image, 0, sizeof(float) * count * image);
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
@@ -215,7 +220,7 @@ void conv2d_backward(const ConvShape& s, const float* x, const float* w, const f
       }
     }
   };
-  for_each_group(s, p, group, chunk_start);
+  for_each_batch(s, p, batch, chunk_start);
   parallel_for(w_size, 4096, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       float total = partials[i];
