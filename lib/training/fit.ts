@@ -164,9 +164,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   }
 }
 
-export interface EvaluateOptions extends RunOptions {
-  verbose?: 0 | 1;
-}
+export type EvaluateOptions = RunOptions;
 
 /** Loss (with the regularization term) and metrics over (x, y), in inference mode. */
 export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, options: EvaluateOptions = {}): Promise<Logs> {
