@@ -130,11 +130,6 @@ export class TrainingLoop {
     if (logs.loss !== undefined) logs.loss += regularizationLoss(this.params);
     return logs;
   }
-
-  /** The model's outputs for every row of x, computed batchSize rows at a time. */
-  async predict(x: Tensor, batchSize: number, hooks: LoopHooks = {}): Promise<Tensor> {
-    return predictBatches(this.model, x, batchSize, hooks);
-  }
 }
 
 /** Outputs of `model` on x, batch by batch, gathered into one tensor [N, ...]. */
