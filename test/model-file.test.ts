@@ -31,7 +31,7 @@ function net(): Model {
 const x = new Tensor(randomArray(3 * 2 * 36, rng(1)), [3, 2, 6, 6]);
 
 /** A file with this header JSON and data section, valid magic, lengths and checksum. */
-function craft(header: unknown, data = new Uint8Array(0), headerBytes = Buffer.from(JSON.stringify(header))): Buffer {
+function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerBytes = Buffer.from(JSON.stringify(header))): Buffer {
   const dataStart = Math.ceil((32 + headerBytes.length) / 64) * 64;
   const file = Buffer.alloc(dataStart + data.length);
   file.write('CONVKIT\0', 0, 'latin1');
@@ -140,6 +140,9 @@ test('hostile files with valid checksums give clear errors without allocating th
   expectError(huge, /would allocate \d+ weights, more than the limit/);
   expectError({ ...header, model: { ...header.model, input: { name: 'in', shape: [1e6, 1e6, 1e6] } } }, /input \[1000000, 1000000, 1000000\] is too large/);
   expectError({ ...header, model: { ...header.model, layers: [] } }, /layers must be a list/);
+  expectError({ ...header, model: { ...header.model, input: { ...header.model.input, name: '../x' } } }, /input name must be/);
+  const renamed = [{ ...layers[0], config: { ...layers[0].config, name: 'a'.repeat(1000) } }, ...layers.slice(1)];
+  expectError({ ...header, model: { ...header.model, layers: renamed } }, /layer name must be/);
   expectError({ ...header, model: null }, /model config/);
   t.throws(() => decodeModel(craft(null, data, Buffer.from('{"model": '))), { message: /not valid JSON/ });
   const claimsHugeHeader = Buffer.from(good);
