@@ -178,3 +178,14 @@ test('compile and fit accept plain models, losses given as objects, and label or
   const h = await fit(model, x, oneHot, { ...quiet, inProcess: true, epochs: 2 });
   t.true(h.history.loss[1] < h.history.loss[0]);
 });
+
+test('errors in the worker reject the call with their class and message', async (t) => {
+  const model = smallCnn();
+  model.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+  const wrong = new Tensor(new Float32Array(2 * 3 * 8 * 8), [2, 3, 8, 8]);
+  await t.throwsAsync(model.fit(wrong, new Int32Array(2), { verbose: 0 }), { instanceOf: RangeError, message: /input must be \[N, 1, 8, 8\]/ });
+  await t.throwsAsync(model.predict(wrong), { instanceOf: RangeError });
+  const failing = { onBatchEnd: () => { throw new Error('callback failed'); } };
+  const { x, y } = quadrants(64, 1);
+  await t.throwsAsync(model.fit(x, y, { verbose: 0, callbacks: [failing] }), { message: 'callback failed' });
+});
