@@ -130,6 +130,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   const checkpoint = options.resume ? await readCheckpoint(options.resume) : null;
   if (checkpoint) restoreCheckpoint(checkpoint, model, compiled.optimizer);
   const seed = options.seed ?? checkpoint?.seed ?? randomSeed();
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new RangeError(`fit: seed must be an integer in [0, 2^32), got ${seed}`);
   const initialEpoch = checkpoint ? checkpoint.epoch + 1 : options.initialEpoch ?? 0;
   const params: FitParams = { epochs, initialEpoch, steps: Math.ceil(numSamples(train.x) / batchSize), samples: numSamples(train.x), batchSize, verbose };
   const callbacks = new CallbackList(orderCallbacks(options), { model, optimizer: compiled.optimizer, params, seed, stopTraining: false });
