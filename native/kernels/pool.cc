@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "runtime/cpu.h"
+#include "kernels/conv_parallel.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
@@ -57,21 +58,24 @@ float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1
 
 }  // namespace
 
+// Taps outer, outputs inner, without branches: the j loops vectorise where the compiler can.
 void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
                           int64_t index0, float* y, int32_t* idx) {
   for (int64_t j = 0; j < count; ++j) {
-    float best = x[j * S];
-    int64_t arg = 0;
-    for (int64_t r = 0; r < KH; ++r) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        const float v = x[r * ld + j * S + kw];
-        const bool take = v > best || v != v;
-        best = take ? v : best;
-        arg = take ? r * W + kw : arg;
+    y[j] = x[j * S];
+    idx[j] = static_cast<int32_t>(index0 + j * S);
+  }
+  for (int64_t r = 0; r < KH; ++r) {
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const float* tap = x + r * ld + kw;
+      const int32_t at = static_cast<int32_t>(index0 + r * W + kw);
+      for (int64_t j = 0; j < count; ++j) {
+        const float v = tap[j * S];
+        const bool take = v > y[j] || v != v;
+        y[j] = take ? v : y[j];
+        idx[j] = take ? at + static_cast<int32_t>(j * S) : idx[j];
       }
     }
-    y[j] = best;
-    idx[j] = static_cast<int32_t>(index0 + j * S + arg);
   }
 }
 
@@ -103,7 +107,9 @@ float* framed_plane(const PoolShape& s, int64_t ld, float fill, int64_t extra = 
 }
 
 const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* framed) {
-  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  for (int64_t ih = 0; ih < s.H; ++ih) {
+    std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  }
   return framed;
 }
 
@@ -118,7 +124,7 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, -std::numeric_limits<float>::infinity()) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* plane = x + p * s.H * s.W;
@@ -131,7 +137,9 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
         int64_t minus_inf = 0;  // counted without a branch, so the check vectorises
         for (int64_t ow = 0; ow < s.OW; ++ow) minus_inf += y[at + ow] == -std::numeric_limits<float>::infinity();
         for (int64_t ow = 0; minus_inf > 0 && ow < s.OW; ++ow) {
-          if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          if (y[at + ow] == -std::numeric_limits<float>::infinity()) {
+            max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          }
         }
       }
     }
@@ -192,7 +200,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float*
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, 0.0f) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* src = padded ? pad_plane(s, x + p * s.H * s.W, ld, framed) : x + p * s.H * s.W;
@@ -216,7 +224,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w, rows = s.H + 2 * s.pad_h;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* scratch = framed_plane(s, padded ? ld : 0, 0.0f, s.OW);
     float* g = scratch + (padded ? rows * ld : 0);  // one row of dy / divisor
     for (int64_t p = p0; p < p1; ++p) {
@@ -232,7 +240,9 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
         }
       }
       if (!padded) continue;
-      for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(dxp + ih * s.W, acc + (ih + s.pad_h) * ld + s.pad_w, sizeof(float) * s.W);
+      for (int64_t ih = 0; ih < s.H; ++ih) {
+        std::memcpy(dxp + ih * s.W, acc + (ih + s.pad_h) * ld + s.pad_w, sizeof(float) * s.W);
+      }
     }
   });
 }
