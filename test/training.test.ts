@@ -197,3 +197,12 @@ test('fit gives the same bits on repeated runs at 1 and at 2 threads (child proc
   const runs = JSON.parse(result.stdout) as Record<string, string[]>;
   for (const [threads, [a, b]] of Object.entries(runs)) t.is(a, b, `${threads} threads`);
 });
+
+test('a second fit of a model that is training is an error; the first one is unaffected', async (t) => {
+  const { model, x, y } = linearTask(1, 200);
+  const first = fit(model, x, y, { ...quiet, epochs: 2, seed: 1 });
+  await t.throwsAsync(fit(model, x, y, quiet), { message: /already training/ });
+  const history = await first;
+  t.deepEqual(history.epoch, [0, 1]);
+  await t.notThrowsAsync(fit(model, x, y, quiet));
+});

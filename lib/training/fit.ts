@@ -122,6 +122,19 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
  * of the last completed batch (in-process mode).
  */
 export async function fit(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions = {}): Promise<History> {
+  if (training.has(model)) throw new Error('fit: this model is already training (await the running fit first)');
+  training.add(model);
+  try {
+    return await fitModel(model, x, y, options);
+  } finally {
+    training.delete(model);
+  }
+}
+
+/** Models inside fit: a second concurrent fit would fight over their weights. */
+const training = new WeakSet<TrainableModel>();
+
+async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions): Promise<History> {
   const compiled = compiledOf(model, 'fit');
   const { train, validation } = validationSet(checkDataset(x, y, 'fit'), options);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', 'fit');
