@@ -139,7 +139,11 @@ async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: F
   const { train, validation } = validationSet(checkDataset(x, y, 'fit'), options);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', 'fit');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'fit');
+  const validationBatchSize = positiveInt(options.validationBatchSize ?? batchSize, 'validationBatchSize', 'fit');
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: shuffle must be a boolean, got ${typeof shuffle}`);
   const verbose = options.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${verbose}`);
   const checkpoint = options.resume ? await readCheckpoint(options.resume) : null;
   if (checkpoint) restoreCheckpoint(checkpoint, model, compiled.optimizer);
   const seed = options.seed ?? checkpoint?.seed ?? randomSeed();
@@ -159,10 +163,7 @@ async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: F
     for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       if (options.signal?.aborted) throw abortError(options.signal);
       await callbacks.call('onEpochBegin', epoch, {});
-      const run = engine.fitEpoch(data, {
-        epoch, batchSize, shuffle: options.shuffle ?? true, seed,
-        validationBatchSize: options.validationBatchSize ?? batchSize,
-      }, async (batch, batchLogs) => {
+      const run = engine.fitEpoch(data, { epoch, batchSize, shuffle, seed, validationBatchSize }, async (batch, batchLogs) => {
         await callbacks.call('onBatchEnd', batch, batchLogs);
         if (context.stopTraining) stop();
       });
