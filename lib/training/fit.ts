@@ -1,7 +1,7 @@
 // fit, evaluate and predict. By default the work runs in a worker thread (see engine.ts) so the
 // event loop stays free; `inProcess: true` runs it on the main thread, yielding between batches.
 import { Tensor } from '../tensor';
-import { CallbackList, type CallbackLike, type FitParams } from './callbacks';
+import { CallbackList, runsLast, type CallbackLike, type FitParams } from './callbacks';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint';
 import { compiledOf, type Compiled } from './compile';
 import { checkDataset, numSamples, sliceRows, type Dataset, type Targets } from './data';
@@ -112,8 +112,7 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
   if (!Array.isArray(user)) throw new TypeError('fit: callbacks must be an array');
   const verbose = options.verbose ?? 1;
   const progress = verbose ? [new ProgressBar({ verbose, stream: options.progressStream })] : [];
-  const last = (cb: CallbackLike) => (cb as { runsLast?: boolean }).runsLast === true;
-  return [...user.filter((cb) => !last(cb)), ...progress, ...user.filter(last)];
+  return [...user.filter((cb) => !runsLast(cb)), ...progress, ...user.filter(runsLast)];
 }
 
 /**
