@@ -1,11 +1,11 @@
 // fit, evaluate and predict. By default the work runs in a worker thread (see engine.ts) so the
 // event loop stays free; `inProcess: true` runs it on the main thread, yielding between batches.
 import { Tensor } from '../tensor';
-import { CallbackList, type CallbackLike, type FitParams } from './callbacks';
+import { CallbackList, runsLast, type CallbackLike, type FitParams } from './callbacks';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint';
 import { compiledOf, type Compiled } from './compile';
 import { checkDataset, numSamples, sliceRows, type Dataset, type Targets } from './data';
-import { createEngine, type EngineOptions } from './engine';
+import { createEngine, type Engine } from './engine';
 import { ProgressBar, type ProgressStream } from './progress';
 import type { ClipOptions } from './protocol';
 import { randomSeed } from './random';
@@ -16,7 +16,7 @@ export interface RunOptions {
   inProcess?: boolean;
   /** Module the worker imports first: it registers custom layers, losses, metrics. */
   workerSetup?: string;
-  /** Aborting rejects with signal.reason (an AbortError by default); see fit for the model's state. */
+  /** Aborting rejects with an AbortError (its cause: signal.reason); see fit for the model's state. */
   signal?: AbortSignal;
   batchSize?: number;
 }
@@ -68,8 +68,18 @@ function validationSet(data: Dataset, options: FitOptions): { train: Dataset; va
   return { train: slice(0, nTrain), validation: slice(nTrain, n) };
 }
 
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+/** Node's convention (as fs and timers/promises): an Error named AbortError, the signal's reason as its cause. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+
+  constructor(cause?: unknown) {
+    super('The operation was aborted', { cause });
+    this.name = 'AbortError';
+  }
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(signal.reason);
 }
 
 /** Rejects as soon as `signal` aborts; `onAbort` runs first (to stop the work). */
@@ -86,8 +96,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
-function engineOptions(model: TrainableModel, compiled: Compiled | null, options: FitOptions): EngineOptions {
-  return { model, compiled, inProcess: options.inProcess ?? false, workerSetup: options.workerSetup ?? null, clip: options };
+/** Starts an engine; if `signal` aborts first, rejects and closes the engine once it is up. */
+async function startEngine(model: TrainableModel, compiled: Compiled | null, options: RunOptions & ClipOptions): Promise<Engine> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const starting = createEngine({
+    model, compiled, inProcess: options.inProcess ?? false, workerSetup: options.workerSetup ?? null, clip: options,
+  });
+  return abortable(starting, signal, () => void starting.then((engine) => engine.close(), () => {}));
 }
 
 /** Callbacks in the order fit calls them: the user's, the progress bar, then checkpoints. */
@@ -96,30 +112,47 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
   if (!Array.isArray(user)) throw new TypeError('fit: callbacks must be an array');
   const verbose = options.verbose ?? 1;
   const progress = verbose ? [new ProgressBar({ verbose, stream: options.progressStream })] : [];
-  const last = (cb: CallbackLike) => (cb as { runsLast?: boolean }).runsLast === true;
-  return [...user.filter((cb) => !last(cb)), ...progress, ...user.filter(last)];
+  return [...user.filter((cb) => !runsLast(cb)), ...progress, ...user.filter(runsLast)];
 }
 
 /**
  * Trains the compiled model on (x, y). Returns the per-epoch history. On abort it rejects with
- * signal.reason; the model then holds the weights of the last completed epoch (worker mode) or
+ * an AbortError; the model then holds the weights of the last completed epoch (worker mode) or
  * of the last completed batch (in-process mode).
  */
 export async function fit(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions = {}): Promise<History> {
+  if (training.has(model)) throw new Error('fit: this model is already training (await the running fit first)');
+  training.add(model);
+  try {
+    return await fitModel(model, x, y, options);
+  } finally {
+    training.delete(model);
+  }
+}
+
+/** Models inside fit: a second concurrent fit would fight over their weights. */
+const training = new WeakSet<TrainableModel>();
+
+async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions): Promise<History> {
   const compiled = compiledOf(model, 'fit');
   const { train, validation } = validationSet(checkDataset(x, y, 'fit'), options);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', 'fit');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'fit');
+  const validationBatchSize = positiveInt(options.validationBatchSize ?? batchSize, 'validationBatchSize', 'fit');
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: shuffle must be a boolean, got ${typeof shuffle}`);
   const verbose = options.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${verbose}`);
   const checkpoint = options.resume ? await readCheckpoint(options.resume) : null;
   if (checkpoint) restoreCheckpoint(checkpoint, model, compiled.optimizer);
   const seed = options.seed ?? checkpoint?.seed ?? randomSeed();
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new RangeError(`fit: seed must be an integer in [0, 2^32), got ${seed}`);
   const initialEpoch = checkpoint ? checkpoint.epoch + 1 : options.initialEpoch ?? 0;
   const params: FitParams = { epochs, initialEpoch, steps: Math.ceil(numSamples(train.x) / batchSize), samples: numSamples(train.x), batchSize, verbose };
   const callbacks = new CallbackList(orderCallbacks(options), { model, optimizer: compiled.optimizer, params, seed, stopTraining: false });
   const context = callbacks.context;
   const history: History = { epoch: [], history: {}, params };
-  const engine = await abortable(createEngine(engineOptions(model, compiled, options)), options.signal, () => {});
+  const engine = await startEngine(model, compiled, options);
   const stop = () => engine.stop();
   try {
     await callbacks.call('onTrainBegin', {});
@@ -129,10 +162,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
     for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       if (options.signal?.aborted) throw abortError(options.signal);
       await callbacks.call('onEpochBegin', epoch, {});
-      const run = engine.fitEpoch(data, {
-        epoch, batchSize, shuffle: options.shuffle ?? true, seed,
-        validationBatchSize: options.validationBatchSize ?? batchSize,
-      }, async (batch, batchLogs) => {
+      const run = engine.fitEpoch(data, { epoch, batchSize, shuffle, seed, validationBatchSize }, async (batch, batchLogs) => {
         await callbacks.call('onBatchEnd', batch, batchLogs);
         if (context.stopTraining) stop();
       });
@@ -148,16 +178,14 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   }
 }
 
-export interface EvaluateOptions extends RunOptions {
-  verbose?: 0 | 1;
-}
+export type EvaluateOptions = RunOptions;
 
 /** Loss (with the regularization term) and metrics over (x, y), in inference mode. */
 export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, options: EvaluateOptions = {}): Promise<Logs> {
   const compiled = compiledOf(model, 'evaluate');
   const data = checkDataset(x, y, 'evaluate');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'evaluate');
-  const engine = await abortable(createEngine(engineOptions(model, compiled, options)), options.signal, () => {});
+  const engine = await startEngine(model, compiled, options);
   try {
     return await abortable(engine.evaluate(data, batchSize), options.signal, () => engine.abort());
   } finally {
@@ -169,7 +197,7 @@ export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, opt
 export async function predict(model: TrainableModel, x: Tensor, options: RunOptions = {}): Promise<Tensor> {
   if (!(x instanceof Tensor) || x.rank < 2) throw new TypeError('predict: x must be a Tensor [N, ...]');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'predict');
-  const engine = await abortable(createEngine(engineOptions(model, null, options)), options.signal, () => {});
+  const engine = await startEngine(model, null, options);
   try {
     return await abortable(engine.predict(x, batchSize), options.signal, () => engine.abort());
   } finally {

@@ -4,14 +4,14 @@ import './model-methods';
 
 export { compile } from './compile';
 export type { CompileOptions } from './compile';
-export { fit, evaluate, predict } from './fit';
+export { fit, evaluate, predict, AbortError } from './fit';
 export type { FitOptions, EvaluateOptions, RunOptions, History } from './fit';
 export {
   Callback, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, LambdaCallback,
 } from './callbacks';
 export type { CallbackLike, TrainingContext, FitParams, EarlyStoppingOptions, ReduceLROnPlateauOptions, ScheduleFn } from './callbacks';
 export { ModelCheckpoint, saveCheckpoint, readCheckpoint, restoreCheckpoint } from './checkpoint';
-export type { Checkpoint, ModelCheckpointOptions } from './checkpoint';
+export type { Checkpoint, ModelCheckpointOptions, TrainingState } from './checkpoint';
 export { ProgressBar } from './progress';
 export type { ProgressOptions, ProgressStream } from './progress';
 export { splitData } from './split';

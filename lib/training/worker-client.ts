@@ -17,8 +17,9 @@ function spawn(workerData: WorkerInit): Worker {
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, workerData });
 }
 
+/** The worker's error on this thread: TypeError and RangeError keep their class, others their name. */
 function toError(e: SerializedError): Error {
-  const error = new Error(e.message);
+  const error = e.name === 'TypeError' ? new TypeError(e.message) : e.name === 'RangeError' ? new RangeError(e.message) : new Error(e.message);
   error.name = e.name;
   if (e.stack) error.stack = e.stack;
   return error;
@@ -49,7 +50,12 @@ export class TrainingWorker {
 
   static async start(init: Omit<WorkerInit, 'control' | 'isa'>): Promise<TrainingWorker> {
     const worker = new TrainingWorker(init);
-    await new Promise((resolve, reject) => { worker.pending = { resolve, reject }; });
+    try {
+      await new Promise((resolve, reject) => { worker.pending = { resolve, reject }; });
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
     return worker;
   }
 
