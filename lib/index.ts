@@ -10,3 +10,8 @@ export * as regularizers from './regularizers';
 export { regularizationLoss } from './regularizers';
 export * as schedules from './schedules';
 export { clipGradNorm, clipGradValue } from './clip';
+export * as models from './models';
+export * as datasets from './data';
+export * as viz from './viz';
+export { encodePng, decodePng, readPng, writePng } from './io/png';
+export type { Image } from './io/png';
