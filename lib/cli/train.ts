@@ -79,7 +79,7 @@ async function run(v: ParsedValues): Promise<void> {
   };
   const split = loadSplit(info);
   const [channels, height, width] = split.train.x.shape.slice(1);
-  const numClasses = 1 + Math.max(...split.train.y, ...split.validation.y, ...split.test.y);
+  const numClasses = 1 + [split.train, split.validation, split.test].reduce((m, d) => d.y.reduce((a, b) => Math.max(a, b), m), 0);
   log(`data: ${data} ${channels}x${height}x${width}, ${split.train.y.length} train / ${split.validation.y.length} validation / ${split.test.y.length} test images, ${numClasses} classes`);
 
   const model = lenet5({
@@ -109,7 +109,7 @@ async function run(v: ParsedValues): Promise<void> {
   const confusion = confusionMatrix(split.test.y, predicted, numClasses);
   log(`\ntrained ${history.epoch.length} epochs in ${seconds.toFixed(1)} s; best epoch (validation loss) ${bestEpoch(history.history) ?? '-'}`);
   log(`test accuracy ${(100 * testLogs.accuracy).toFixed(2)}% (${split.test.y.length} images), test loss ${testLogs.loss.toFixed(4)}`);
-  log(`confusion matrix (rows: true digit, columns: predicted):\n${formatConfusionMatrix(confusion)}`);
+  log(`confusion matrix (rows: true class, columns: predicted):\n${formatConfusionMatrix(confusion)}`);
 
   const out = path.resolve(v.out as string);
   await writeOutputs(out, { model, info, history: history.history, epochs: history.epoch.length, seconds, testLogs, confusion, split });
