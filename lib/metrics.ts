@@ -50,7 +50,7 @@ export function accuracy(prediction: Tensor, target: Targets): number {
   return N === 0 ? 0 : correct / N;
 }
 
-/** Fraction of samples whose target class is among the k highest scores (ties count against). */
+/** Fraction of samples whose target class is among the k highest scores (ties count as hits, like tf.math.in_top_k). */
 export function topKAccuracy(prediction: Tensor, target: Targets, k = 5): number {
   const { N, K } = classes(prediction);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`topKAccuracy: k must be an integer >= 1, got ${k}`);

@@ -147,6 +147,7 @@ export class Model {
     if (x.rank !== this.inputShape.length + 1 || x.shape[0] < 1 || !sameShape(x.shape.slice(1), this.inputShape)) {
       throw new RangeError(`model '${this.name}': input must be [N, ${this.inputShape.join(', ')}] with N >= 1, got ${formatShape(x.shape)}`);
     }
+    this.lastBatch = 0; // a forward that throws half-way leaves nothing to backpropagate
     this.values.set(this.input, x);
     for (const node of this.nodes) {
       this.values.set(node, node.layer!.forward(node.inputs.map((i) => this.values.get(i)!), options));

@@ -37,9 +37,18 @@ export function checkSampleShape(shape: Shape, what: string): void {
   }
 }
 
+/** Throws unless `name` is usable as a layer or input name (and in '<layer>/<weight>' names). */
+export function checkName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || !/^[\w.-]{1,128}$/.test(name)) {
+    throw new TypeError(`${what} must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)?.slice(0, 140)}`);
+  }
+  return name;
+}
+
 let inputCount = 0;
 
 /** A model input of per-sample shape `shape` (e.g. [C, H, W]; the batch dimension is implicit). */
 export function input(shape: Shape, { name }: { name?: string } = {}): SymbolicTensor {
-  return new SymbolicTensor(shape, null, [], name ?? (inputCount++ === 0 ? 'input' : `input_${inputCount - 1}`));
+  const auto = () => (inputCount++ === 0 ? 'input' : `input_${inputCount - 1}`);
+  return new SymbolicTensor(shape, null, [], name === undefined ? auto() : checkName(name, 'input name'));
 }

@@ -186,3 +186,14 @@ test('shape errors name the argument and both shapes', (t) => {
   t.throws(() => ops.softmax(tensor(new Float32Array(1), [])), { instanceOf: RangeError, message: /softmax: x has shape \[\]/ });
   t.throws(() => ops.tanh([1, 2] as unknown as Tensor), { instanceOf: TypeError, message: 'tanh: x must be a Tensor' });
 });
+
+forEachIsa('softmax and logSoftmax work in place, also on rows longer than their scratch block', (t) => {
+  for (const K of [5, 257, 600]) {
+    for (const op of [ops.softmax, ops.logSoftmax]) {
+      const x = randomTensor([3, K], 800 + K, 5);
+      const expected = op(x).data.slice();
+      t.is(op(x, x), x);
+      t.deepEqual(x.data, expected);
+    }
+  }
+});

@@ -138,3 +138,21 @@ test('bad shapes and values are clear errors', (t) => {
     instanceOf: RangeError, message: 'batchNorm2dBackward: dy has shape [2, 3, 4], expected [2, 3, 4, 4] (the shape of x)',
   });
 });
+
+test('training and inference outputs agree with the TensorFlow.js CPU backend', async (t) => {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const shape = [3, 5, 4, 6];
+  const { x, gamma, beta, runningMean, runningVar } = setup(shape, 900);
+  const rm0 = runningMean.data.slice(), rv0 = runningVar.data.slice();
+  // TensorFlow.js normalises over the last axis: run it on x transposed to NHWC.
+  const nhwc = tf.transpose(tf.tensor4d(x.data, shape as [number, number, number, number]), [0, 2, 3, 1]);
+  const toNchw = (y: InstanceType<typeof tf.Tensor>) => tf.transpose(y, [0, 3, 1, 2]).dataSync();
+  const moments = tf.moments(nhwc, [0, 1, 2]);
+  const trained = ops.batchNorm2d(x, gamma, beta, runningMean, runningVar, { training: true });
+  const tfTrained = toNchw(tf.batchNorm(nhwc, moments.mean, moments.variance, beta.data, gamma.data, EPS));
+  t.true(maxRelError(trained.y.data, tfTrained, 1e-4, 1e-4) <= 1);
+  const inferred = ops.batchNorm2d(x, gamma, beta, tensor(rm0), tensor(rv0), { training: false });
+  const tfInferred = toNchw(tf.batchNorm(nhwc, rm0, rv0, beta.data, gamma.data, EPS));
+  t.true(maxRelError(inferred.y.data, tfInferred, 1e-5, 1e-5) <= 1);
+});

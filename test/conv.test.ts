@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tensor, zeros, type Tensor } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, type Conv2dOptions } from '../lib/ops';
 import { binding } from '../lib/native';
+import { runFixture } from './helpers/child';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
@@ -271,4 +272,15 @@ test('the conv2d bindings check every size themselves', (t) => {
   t.throws(() => nativeBackward(x, w, y, dx.subarray(2), dw, db, ...geo), { instanceOf: RangeError, message: /'dx' has 286 elements, expected N\*C\*H\*W = 288/ });
   t.throws(() => nativeBackward(x, w, y, dx, dw.subarray(1), db, ...geo), { instanceOf: RangeError, message: /'dw' has 107 elements/ });
   t.throws(() => nativeBackward(x, w, y, dx, dw, new Float32Array(0), ...geo), { instanceOf: RangeError, message: /'db' has 0 elements, expected O = 3/ });
+});
+
+test('conv2d gives the same bits for a given thread count, and agrees across thread counts', (t) => {
+  const run = runFixture('conv-threads.ts');
+  t.is(run.status, 0, run.stderr);
+  const results = JSON.parse(run.stdout.trim().split('\n').pop()!) as { N: number; threads: number; repeatable: boolean; error: number }[];
+  t.is(results.length, 9);
+  for (const r of results) {
+    t.true(r.repeatable, `N = ${r.N}, ${r.threads} threads: runs differ`);
+    t.true(r.error <= 1, `N = ${r.N}, ${r.threads} threads: differs from 1 thread by ${r.error}`);
+  }
 });

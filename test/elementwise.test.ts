@@ -1,5 +1,6 @@
 import test from 'ava';
 import { ops, tensor, Tensor, type Shape } from '../lib';
+import { binding } from '../lib/native';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
@@ -151,4 +152,38 @@ test('concat and split write preallocated outputs and check shapes', (t) => {
   t.throws(() => ops.concat([part, b], 1, new Tensor(shared.subarray(10, 50), [2, 5, 4])), {
     instanceOf: RangeError, message: /shares memory/,
   });
+});
+
+test('every native binding checks lengths and ranges itself', (t) => {
+  type Fn = (...args: unknown[]) => unknown;
+  const native = (name: string) => binding<Fn>(name);
+  const f = (n: number) => new Float32Array(n);
+  const cases: [string, unknown[], RegExp][] = [
+    ['activationForward', [0, f(4), f(3)], /activationForward: 'y' has 3 elements, expected x.length = 4/],
+    ['activationForward', [4, f(4), f(4)], /'kind' = 4 is outside \[0, 3\]/],
+    ['activationBackward', [1, f(4), f(4), f(5)], /'dx' has 5 elements, expected y.length = 4/],
+    ['softmaxForward', [false, 2, 3, f(6), f(5)], /'y' has 5 elements, expected N\*K = 6/],
+    ['softmaxBackward', [true, 2, 3, f(6), f(6), f(7)], /'dx' has 7 elements/],
+    ['softmaxCrossEntropyLabels', [2, 3, f(6), new Int32Array(1), f(6)], /'labels' has 1 elements, expected N = 2/],
+    ['softmaxCrossEntropyLabels', [2, 3, f(6), Int32Array.from([0, 3]), f(6)], /labels\[1\] = 3 is outside \[0, 3\)/],
+    ['softmaxCrossEntropyTargets', [2, 3, f(6), f(5), f(6)], /'targets' has 5 elements/],
+    ['binaryCrossEntropyLogits', [f(3), f(3), f(2)], /'grad' has 2 elements, expected logits.length = 3/],
+    ['meanSquaredError', [f(0), f(0), f(0)], /'pred' is empty/],
+    ['biasAdd', [2, 3, 4, f(24), f(2), f(24)], /'b' has 2 elements, expected C = 3/],
+    ['biasGrad', [2, 3, 4, f(23), f(3)], /'dy' has 23 elements/],
+    ['addScaled', [1, f(3), 1, f(4), f(3)], /'b' has 4 elements/],
+    ['concatRows', [2, [f(4), f(6)], [2, 3], f(9)], /'whole' has 9 elements, expected outer\*sum\(widths\) = 10/],
+    ['concatRows', [2, [f(4), f(5)], [2, 3], f(10)], /'parts\[1\]' has 5 elements/],
+    ['concatRows', [2, [f(4)], [2, 3], f(10)], /same non-zero count/],
+    ['splitRows', [2, f(10), [2, 3], [f(4), new Int32Array(6)]], /'parts\[1\]' must be a Float32Array/],
+    ['dropoutForward', [1, 0, f(3), f(3), new Uint8Array(3)], /'rate' = 1.0+ must be in \[0, 1\)/],
+    ['dropoutForward', [0.5, -1, f(3), f(3), new Uint8Array(3)], /'seed' = -1 is outside/],
+    ['dropoutBackward', [0.5, f(3), new Uint8Array(2), f(3)], /'mask' has 2 elements/],
+    ['batchNormForward', [true, 1, 2, 1, f(2), f(2), f(2), 1e-5, 0.1, f(2), f(2), f(2), f(2), f(2)], /more than one value per channel/],
+    ['batchNormForward', [false, 2, 2, 1, f(4), f(2), f(3), 1e-5, 0.1, f(2), f(2), f(4), f(2), f(2)], /'beta' has 3 elements, expected C = 2/],
+    ['batchNormBackward', [true, 2, 2, 1, f(4), f(4), f(2), f(2), f(2), f(3), f(2), f(2)], /'dx' has 3 elements/],
+  ];
+  for (const [name, args, message] of cases) {
+    t.throws(() => native(name)(...args), { message }, name);
+  }
 });

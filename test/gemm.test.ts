@@ -1,7 +1,9 @@
 // sgemm against a float64 triple loop: random shapes (odd, prime, around the block and tile
 // edges), all transposes, alpha/beta, leading dimensions, under every ISA.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { binding } from '../lib/native';
+import { root } from './helpers/child';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
@@ -77,10 +79,39 @@ forEachIsa('sgemm matches float64 on random shapes up to 300 and block edges', (
   }
 });
 
-forEachIsa('sgemm on large shapes crosses every block (513x257x300, 300x4100x20)', (t) => {
+// Large enough to be split over threads: by rows with shared B blocks (513x257, 129x300),
+// by columns (6x2500, 30x700); 3x4100 crosses the NC block.
+forEachIsa('sgemm on large shapes crosses every block and thread split', (t) => {
   check(t, { M: 513, N: 257, K: 300, ta: false, tb: false, alpha: 1, beta: 0 }, 7);
-  check(t, { M: 129, N: 300, K: 513, ta: true, tb: true, alpha: 1, beta: 0 }, 8);
+  check(t, { M: 129, N: 300, K: 513, ta: true, tb: true, alpha: 0.5, beta: 2 }, 8);
   check(t, { M: 3, N: 4100, K: 20, ta: false, tb: true, alpha: 1, beta: 0 }, 9);
+  check(t, { M: 6, N: 2500, K: 150, ta: false, tb: false, alpha: 1, beta: 0 }, 10);
+  check(t, { M: 30, N: 700, K: 257, ta: true, tb: false, alpha: 1, beta: -1 }, 11);
+});
+
+// In a child process (the pool is process-wide): every thread count gives the same bits,
+// since each element of C is one FMA chain whatever the split.
+test('sgemm gives the same bits with 1, 2 and 3 threads, under every ISA', (t) => {
+  const code = `
+    const { setNumThreads, setIsa, info } = require('./lib');
+    const sgemm = require('./lib/native').binding('sgemm');
+    const shapes = [[513, 257, 300], [6, 2500, 150], [30, 700, 257], [64, 120, 400], [97, 131, 75]];
+    const out = {};
+    for (const isa of info().supportedIsas) {
+      setIsa(isa);
+      for (const [M, N, K] of shapes) {
+        const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i)), B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i));
+        const runs = [1, 2, 3].map((n) => { setNumThreads(n); const C = new Float32Array(M * N); sgemm(false, n === 2, M, N, K, 1, A, n === 2 ? transpose(B, K, N) : B, 0, C); return C; });
+        out[isa + ' ' + M + 'x' + N + 'x' + K] = runs.every((C) => C.every((v, i) => Object.is(v, runs[0][i])));
+      }
+    }
+    function transpose(B, K, N) { const T = new Float32Array(K * N); for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) T[j * K + k] = B[k * N + j]; return T; }
+    console.log(JSON.stringify(out));`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  t.is(run.status, 0, run.stderr);
+  const results = JSON.parse(run.stdout) as Record<string, boolean>;
+  t.true(Object.keys(results).length >= 5);
+  for (const [name, same] of Object.entries(results)) t.true(same, name);
 });
 
 forEachIsa('sgemm alpha and beta; beta = 0 ignores NaN in C', (t) => {

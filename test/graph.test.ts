@@ -7,7 +7,9 @@ import { concat, input } from '../lib/functional';
 import { manualSeed } from '../lib/random';
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { SGD } from '../lib/optimizers';
+import { accuracy } from '../lib/metrics';
 import { gradCheck } from './helpers/gradcheck';
+import { forEachIsa } from './helpers/isa';
 import { randomArray, rng } from './helpers/random';
 
 function batch(shape: number[], seed: number): Tensor {
@@ -69,7 +71,7 @@ test('LeNet-5 (6-16-120-84-10, 5x5 kernels, 32x32 input) has 61,706 parameters',
   t.deepEqual(m.forward(batch([3, 1, 32, 32], 1)).shape, [3, 10]);
 });
 
-test('whole-model gradients of a small conv net match finite differences', (t) => {
+forEachIsa('whole-model gradients of a small conv net match finite differences', (t) => {
   const m = sequential(
     [new Conv2D({ filters: 3, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 4 })],
     { inputShape: [2, 6, 6], seed: 3 },
@@ -78,7 +80,7 @@ test('whole-model gradients of a small conv net match finite differences', (t) =
   checkModel(t, m, batch([2, 2, 6, 6], 4), Int32Array.from([1, 3]), 1e-3);
 });
 
-test('two-branch DAG with Concat and shared tensors: gradients are summed and match finite differences', (t) => {
+forEachIsa('two-branch DAG with Concat and shared tensors: gradients are summed and match finite differences', (t) => {
   const x = input([2, 5, 5]);
   const a = new Sigmoid().apply(new Conv2D({ filters: 2, kernelSize: 1 }).apply(x)); // smooth: no kinks within eps
   const b = new Conv2D({ filters: 3, kernelSize: 3, padding: 'same' }).apply(x); // x feeds two layers
@@ -154,6 +156,23 @@ test('buffers are reused per batch size; batch sizes are independent', (t) => {
   const y3 = m.forward(x3).clone();
   t.deepEqual([...y3.data], [...y5.data.subarray(0, 9)]);
   t.is(m.forward(x5), y5, 'the batch-5 buffers survive a batch-3 call');
+  const dy = batch([5, 3], 4);
+  const dx = m.backward(dy, { inputGrad: true });
+  m.forward(x5);
+  t.is(m.backward(dy, { inputGrad: true }), dx, 'backward reuses its buffers too');
+});
+
+test('dropout masks follow the seed of the call; each Dropout layer draws its own', (t) => {
+  const m = sequential([new Dropout({ rate: 0.5 }), new Flatten(), new Dropout({ rate: 0.5 })], { inputShape: [1, 40], seed: 1 });
+  const ones = new Tensor(new Float32Array(2 * 40).fill(1), [2, 1, 40]);
+  const first = m.forward(ones, { training: true, seed: 7 }).clone();
+  t.deepEqual(m.forward(ones, { training: true, seed: 7 }).data, first.data);
+  t.notDeepEqual(m.forward(ones, { training: true, seed: 8 }).data, first.data);
+  t.true(first.data.some((v) => v === 4), 'kept by both layers: 1 / 0.5 / 0.5');
+  t.true(first.data.some((v) => v === 0));
+  t.is(m.forward(ones).data, ones.data, 'inference is the identity (no copy)');
+  const copy = Model.fromConfig(m.toConfig());
+  t.deepEqual(copy.forward(ones, { training: true, seed: 7 }).data, first.data, 'the dropout seeds are part of the config');
 });
 
 test('toConfig / fromConfig rebuilds the topology; with the weights it predicts the same', (t) => {
@@ -188,4 +207,27 @@ test('a frozen layer keeps its weights bit-identical through an optimizer step',
   t.deepEqual(after[1].data, before[1].data);
   t.notDeepEqual(after[2].data, before[2].data, 'the trainable Dense moved');
   t.true(m.parameters().filter((p) => p.name.startsWith('frozen/')).every((p) => !p.trainable));
+});
+
+test('a small conv net learns a separable task with SGD', (t) => {
+  // Class 1 images are bright in the left half, class 0 in the right half.
+  const N = 16;
+  const x = new Tensor(new Float32Array(N * 64), [N, 1, 8, 8]);
+  const labels = Int32Array.from({ length: N }, (_, n) => n % 2);
+  const noise = rng(3);
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < 64; i++) x.data[n * 64 + i] = ((i % 8 < 4) === (labels[n] === 1) ? 1 : 0) + 0.3 * (noise() - 0.5);
+  }
+  const m = sequential([new Conv2D({ filters: 4, kernelSize: 3, padding: 1 }), new ReLU(), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 2 })], { inputShape: [1, 8, 8], seed: 2 });
+  const loss = new SoftmaxCrossEntropy();
+  const optimizer = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+  const first = loss.compute(m.forward(x), labels).loss;
+  for (let step = 0; step < 30; step++) {
+    m.zeroGrad();
+    m.backward(loss.compute(m.forward(x, { training: true }), labels).grad);
+    optimizer.step();
+  }
+  const last = loss.compute(m.forward(x), labels).loss;
+  t.true(last < first / 4, `loss ${first} -> ${last}`);
+  t.is(accuracy(m.forward(x), labels), 1);
 });

@@ -120,6 +120,7 @@ test('Concat backward splits the gradient; its output stacks the channels', (t) 
 test('BatchNorm2D backward matches finite differences in training and inference', (t) => {
   checkLayer(t, new BatchNorm2D(), [[3, 2, 3, 3]]);
   checkLayer(t, new BatchNorm2D(), [[3, 2, 3, 3]], { training: false });
+  checkLayer(t, new BatchNorm2D(), [[5, 4]]);
 });
 
 test('BatchNorm2D normalizes per channel in training and updates the running statistics', (t) => {

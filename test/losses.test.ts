@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { ops, tensor, Tensor } from '../lib';
+import { runFixture } from './helpers/child';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
@@ -182,4 +183,28 @@ test('losses are deterministic, write a preallocated grad and check shapes', (t)
   t.throws(() => ops.binaryCrossEntropy(x, target, tensor(new Float32Array(2))), {
     instanceOf: RangeError, message: 'binaryCrossEntropy: grad has shape [2], expected [300001] (the shape of logits)',
   });
+});
+
+forEachIsa('softmaxCrossEntropy may write its grad over the logits', (t) => {
+  const logits = tensor(randomArray(5 * 300, rng(95), 4), [5, 300]);
+  const labels = randomLabels(5, 300, 96), soft = oneHot(randomLabels(5, 300, 97), 300);
+  for (const target of [labels, soft]) {
+    const expected = ops.softmaxCrossEntropy(logits, target);
+    const copy = logits.clone();
+    const inPlace = ops.softmaxCrossEntropy(copy, target, copy);
+    t.is(inPlace.grad, copy);
+    t.is(inPlace.loss, expected.loss);
+    t.deepEqual(copy.data, expected.grad.data);
+  }
+});
+
+test('losses, bias and batch-norm reductions give the same bits on 1 and 2 threads', (t) => {
+  const runs = ['1', '2'].map((threads) => {
+    const run = runFixture('losses-threads.ts', { CONVKIT_NUM_THREADS: threads });
+    t.is(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as { threads: number; losses: number[] };
+  });
+  t.deepEqual(runs.map((r) => r.threads), [1, 2]);
+  t.true(runs[0].losses.every(Number.isFinite));
+  t.deepEqual({ ...runs[0], threads: 0 }, { ...runs[1], threads: 0 });
 });

@@ -116,9 +116,11 @@ for (const [index, c] of cases.entries()) {
     t.deepEqual(y.data, tfPool('max', c, x));
   });
 
-  forEachIsa(`maxPool2d keeps the first maximum of ties and lets a NaN win: ${c.name}`, (t) => {
+  forEachIsa(`maxPool2d keeps the first maximum of ties, lets a NaN win, handles -Infinity: ${c.name}`, (t) => {
     const r = rng(20 + index);
-    const x = Float32Array.from({ length: size(c.x) }, () => (r() < 0.05 ? NaN : Math.floor(r() * 3)));
+    const value = () => { const u = r(); return u < 0.05 ? NaN : u < 0.4 ? -Infinity : Math.floor(r() * 3); };
+    const x = Float32Array.from({ length: size(c.x) }, value);
+    x.fill(-Infinity, 0, c.x[2] * c.x[3]);  // a whole plane of -Infinity
     const ref = refMaxPool(c, x);
     const { y, indices } = maxPool2d(tensor(x, c.x), opts(c));
     t.deepEqual(indices, ref.idx);

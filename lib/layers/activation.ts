@@ -18,13 +18,13 @@ export abstract class Activation extends Layer {
   }
 
   protected call([x]: readonly Tensor[]): Tensor {
-    return this.apply1(x, this.io(x.shape[0]).y);
+    return this.apply1(x, this.outputBuffer(x.shape[0]));
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     if (!needDx) return [null];
-    const { y, dx } = this.io(dy.shape[0]);
-    return [this.backward1(this.lastInputs[0], y, dy, dx[0])];
+    const N = dy.shape[0];
+    return [this.backward1(this.lastInputs[0], this.outputBuffer(N), dy, this.inputGrad(N))];
   }
 
   protected layerConfig(): LayerConfig {

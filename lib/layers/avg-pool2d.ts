@@ -23,12 +23,12 @@ export class AvgPool2D extends Pool2D {
   }
 
   protected call([x]: readonly Tensor[]): Tensor {
-    return avgPool2d(x, { ...this.opts, out: this.io(x.shape[0]).y });
+    return avgPool2d(x, { ...this.opts, out: this.outputBuffer(x.shape[0]) });
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     if (!needDx) return [null];
-    return [avgPool2dBackward(dy, this.lastInputs[0].shape, { ...this.opts, dx: this.io(dy.shape[0]).dx[0] })];
+    return [avgPool2dBackward(dy, this.lastInputs[0].shape, { ...this.opts, dx: this.inputGrad(dy.shape[0]) })];
   }
 
   protected override layerConfig(): LayerConfig {

@@ -1,4 +1,5 @@
-// Batch normalization over the channels of NCHW batches (PyTorch's BatchNorm2d):
+// Batch normalization over the channels of NCHW batches (PyTorch's BatchNorm2d; [N, C] batches
+// too, like BatchNorm1d):
 // y = (x - mean_c) / √(var_c + epsilon) · gamma_c + beta_c, with batch statistics in training
 // (and running statistics updated as running = (1 - momentum) running + momentum batch, PyTorch's
 // convention: momentum 0.1 is Keras' 0.9), running statistics at inference.
@@ -29,7 +30,7 @@ export class BatchNorm2D extends Layer {
   }
 
   protected inferShape([x]: readonly Shape[]): Shape {
-    if (x.length !== 3) this.fail(`expects input [C, H, W], got ${formatShape(x)}`);
+    if (x.length !== 3 && x.length !== 1) this.fail(`expects input [C, H, W] (or [C] after a Dense layer), got ${formatShape(x)}`);
     return x;
   }
 
@@ -58,7 +59,7 @@ export class BatchNorm2D extends Layer {
       training,
       momentum: this.momentum,
       eps: this.epsilon,
-      out: this.io(x.shape[0]).y,
+      out: this.outputBuffer(x.shape[0]),
       saveMean: mean,
       saveInvStd: invStd,
     }).y;
@@ -66,7 +67,7 @@ export class BatchNorm2D extends Layer {
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     const { mean, invStd } = this.saved();
-    const dx = needDx ? this.io(dy.shape[0]).dx[0] : null;
+    const dx = needDx ? this.inputGrad(dy.shape[0]) : null;
     batchNorm2dBackward(this.lastInputs[0], dy, this.param(0).value, mean, invStd, {
       training: this.trainingCall,
       dx: dx ?? undefined,

@@ -39,11 +39,11 @@ export class Concat extends Layer {
   }
 
   protected call(inputs: readonly Tensor[]): Tensor {
-    return concat([...inputs], this.axis, this.io(inputs[0].shape[0]).y);
+    return concat([...inputs], this.axis, this.outputBuffer(inputs[0].shape[0]));
   }
 
   protected grad(dy: Tensor, needDx: readonly boolean[]): (Tensor | null)[] {
-    const { dx } = this.io(dy.shape[0]);
+    const dx = this.inputGrads(dy.shape[0]);
     split(dy, this.inputShapes!.map((s) => s[this.axis - 1]), this.axis, dx);
     return dx.map((t, i) => (needDx[i] ? t : null));
   }

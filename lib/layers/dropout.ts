@@ -57,14 +57,14 @@ export class Dropout extends Layer {
     if (!this.trainingCall) return x;
     const N = x.shape[0];
     const callSeed = mixSeeds(this.seed!, seed ?? this.calls++);
-    return dropout(x, this.rate, callSeed, { out: this.io(N).y, mask: this.mask(N) }).y;
+    return dropout(x, this.rate, callSeed, { out: this.outputBuffer(N), mask: this.mask(N) }).y;
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     if (!needDx) return [null];
     if (!this.trainingCall) return [dy];
     const N = dy.shape[0];
-    return [dropoutBackward(dy, this.mask(N), this.rate, this.io(N).dx[0])];
+    return [dropoutBackward(dy, this.mask(N), this.rate, this.inputGrad(N))];
   }
 
   protected layerConfig(): LayerConfig {

@@ -22,24 +22,19 @@ export class GlobalAvgPool2D extends Layer {
     return this.keepDims ? [x[0], 1, 1] : [x[0]];
   }
 
-  /** y and dy as [N, C, 1, 1] views over the layer's buffers, made once per batch size. */
-  private views(N: number) {
-    const { y, dx } = this.io(N);
-    const C = this.outputShape![0];
-    return this.batchBuffers(N, () => ({ y: y.reshape([N, C, 1, 1]), dx: dx[0] }));
-  }
-
   protected call([x]: readonly Tensor[]): Tensor {
     const N = x.shape[0];
-    globalAvgPool2d(x, this.views(N).y);
-    return this.io(N).y;
+    const y = this.outputBuffer(N);
+    // The op writes [N, C, 1, 1]: a view of the [N, C] output, made once per batch size.
+    globalAvgPool2d(x, this.batchBuffers(N, () => y.reshape([N, y.shape[1], 1, 1]), 'y4'));
+    return y;
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     if (!needDx) return [null];
     const N = dy.shape[0];
     const dy4 = this.keepDims ? dy : dy.reshape([N, this.outputShape![0], 1, 1]);
-    return [globalAvgPool2dBackward(dy4, this.lastInputs[0].shape, this.views(N).dx)];
+    return [globalAvgPool2dBackward(dy4, this.lastInputs[0].shape, this.inputGrad(N))];
   }
 
   protected layerConfig(): LayerConfig {

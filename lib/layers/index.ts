@@ -16,6 +16,8 @@ import type { LayerArgs } from './layer';
 import type { Pool2DArgs } from './pooling';
 
 export { Layer } from './layer';
+export { KernelLayer } from './kernel-layer';
+export type { KernelLayerArgs } from './kernel-layer';
 export type { LayerArgs, LayerConfig, ForwardOptions, NamedTensor, RegularizerLike } from './layer';
 export { registerLayer, layerFromConfig } from './registry';
 export type { Conv2DArgs, AvgPool2DArgs, GlobalAvgPool2DArgs, DenseArgs, DropoutArgs, ConcatArgs, BatchNorm2DArgs, Pool2DArgs };

@@ -1,15 +1,25 @@
 // The base of every layer: shape inference, weights, per-batch-size buffers, forward/backward.
 //
-// A layer works on batches whose first dimension is the batch size N; its shapes (inputShapes,
-// outputShape) are per sample, without N. Parameters are created by build() once the input shape
-// is known (by a model, or lazily by the first forward). Gradients ACCUMULATE into param.grad:
-// call zeroGrad() between steps. Buffers returned by forward/backward belong to the layer and are
-// overwritten by its next call with the same batch size; clone() what you keep.
+// The Layer API:
+//   new Conv2D({...}) / layers.conv2d({...})   options checked at construction
+//   layer.apply(x | [x1, x2])                   functional API: symbolic output (a layer is applied once)
+//   layer.build(inputShapes, random?)           creates and initializes the weights (models do this)
+//   layer.forward(x | [x1, ...], {training?, seed?}) -> y        (builds on first use)
+//   layer.backward(dy, needDx?) -> [dx1, ...]   (null where needDx[i] is false); adds into param.grad
+//   layer.parameters(): Parameter[]             trainable weights ('<layer>/kernel', '<layer>/bias')
+//   layer.namedWeights(), getWeights(), setWeights(ws)   parameters then state (BatchNorm running stats)
+//   layer.trainable = false                     freezes: its parameters get trainable = false
+//   layer.toConfig() -> {className, config}     rebuilt by layerFromConfig (registry.ts)
+//   layer.inputShapes, layer.outputShape        per sample, without the batch dimension
+//
+// A layer works on batches whose first dimension is the batch size N. Gradients ACCUMULATE into
+// param.grad: call zeroGrad() between steps. Buffers returned by forward/backward belong to the
+// layer and are overwritten by its next call with the same batch size; clone() what you keep.
 import { Tensor, formatShape, type Shape } from '../tensor';
 import { Parameter, type Penalty } from '../parameter';
 import { getGlobalRandom, type Random } from '../random';
-import { getInitializer, type Fans, type Initializer } from '../initializers';
-import { SymbolicTensor, checkSampleShape } from '../symbolic-tensor';
+import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers';
+import { SymbolicTensor, checkName, checkSampleShape } from '../symbolic-tensor';
 
 export interface LayerArgs {
   name?: string;
@@ -22,7 +32,6 @@ export interface WeightSpec {
   name: string;
   shape: Shape;
   initializer: Initializer;
-  fans?: Fans;
   penalty?: Penalty | null;
   /** Non-trainable state (BatchNorm running statistics): saved with the weights, never a Parameter. */
   state?: boolean;
@@ -95,12 +104,9 @@ export abstract class Layer {
   protected lastInputs: readonly Tensor[] = [];
 
   constructor(args: LayerArgs = {}) {
-    if (args.name !== undefined && (typeof args.name !== 'string' || !/^[\w.-]{1,128}$/.test(args.name))) {
-      throw new TypeError(`layer name must be 1-128 letters, digits, '_', '.' or '-', got ${JSON.stringify(args.name)}`);
-    }
     const prefix = this.className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(); // Keras: max_pool2d, re_lu
-    this.name = args.name ?? uniqueName(prefix);
-    this.trainableFlag = args.trainable ?? true;
+    this.name = args.name === undefined ? uniqueName(prefix) : checkName(args.name, 'layer name');
+    this.trainableFlag = checkBoolean(args.trainable ?? true, 'trainable');
   }
 
   get className(): string {
@@ -117,7 +123,7 @@ export abstract class Layer {
   }
 
   set trainable(value: boolean) {
-    this.trainableFlag = value;
+    this.trainableFlag = checkBoolean(value, 'trainable');
     for (const p of this.params) p.trainable = value;
   }
 
@@ -125,7 +131,7 @@ export abstract class Layer {
     return this.inputShapes !== null;
   }
 
-  /** How many inputs the layer takes: a number, or [min, max]. */
+  /** How many inputs the layer takes: [min, max]. */
   protected get inputCount(): [number, number] {
     return [1, 1];
   }
@@ -141,7 +147,7 @@ export abstract class Layer {
   /** Called once by build() after the weights exist (e.g. to draw a dropout seed). */
   protected onBuild(_random: Random): void {}
 
-  /** y = f(inputs) for a batch, written into a buffer of the layer (see io()). */
+  /** y = f(inputs) for a batch, written into a buffer of the layer (outputBuffer). */
   protected abstract call(inputs: readonly Tensor[], ctx: ForwardContext): Tensor;
 
   /** Input gradients (null where not needed) from dy; adds the parameter gradients into param.grad. */
@@ -181,7 +187,7 @@ export abstract class Layer {
     this.outputShape = this.computeOutputShape(inputShapes);
     for (const spec of this.weightSpecs(inputShapes)) {
       const value = new Tensor(new Float32Array(spec.shape.reduce((a, b) => a * b, 1)), spec.shape);
-      spec.initializer.fill(value, random, spec.fans);
+      spec.initializer.fill(value, random);
       const name = `${this.name}/${spec.name}`;
       if (spec.state) {
         this.states.push({ name, tensor: value });
@@ -262,9 +268,18 @@ export abstract class Layer {
     return entry;
   }
 
-  /** The output buffer y [N, ...outputShape] and input-gradient buffers dx[i] [N, ...inputShapes[i]]. */
-  protected io(N: number): { y: Tensor; dx: Tensor[] } {
-    return this.batchBuffers(N, () => ({ y: batchTensor(N, this.outputShape!), dx: this.inputShapes!.map((s) => batchTensor(N, s)) }), 'io');
+  /** The output buffer y [N, ...outputShape] of batch size N (allocated on first use). */
+  protected outputBuffer(N: number): Tensor {
+    return this.batchBuffers(N, () => batchTensor(N, this.outputShape!), 'y');
+  }
+
+  /** The input-gradient buffers dx[i] [N, ...inputShapes[i]] (allocated by the first backward). */
+  protected inputGrads(N: number): Tensor[] {
+    return this.batchBuffers(N, () => this.inputShapes!.map((s) => batchTensor(N, s)), 'dx');
+  }
+
+  protected inputGrad(N: number): Tensor {
+    return this.inputGrads(N)[0];
   }
 
   /** Trainable weights as Parameters (frozen ones included, with trainable = false). */
@@ -324,6 +339,11 @@ export function batchTensor(N: number, sample: Shape): Tensor {
 }
 
 /** Resolves an initializer option with its default. */
-export function initializerOption(id: Parameters<typeof getInitializer>[0] | undefined, fallback: string): Initializer {
+export function initializerOption(id: InitializerIdentifier | undefined, fallback: string): Initializer {
   return getInitializer(id ?? fallback);
+}
+
+export function checkBoolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }

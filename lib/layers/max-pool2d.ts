@@ -16,12 +16,12 @@ export class MaxPool2D extends Pool2D {
 
   protected call([x]: readonly Tensor[]): Tensor {
     const N = x.shape[0];
-    return maxPool2d(x, { ...this.window, out: this.io(N).y, indices: this.indices(N) }).y;
+    return maxPool2d(x, { ...this.window, out: this.outputBuffer(N), indices: this.indices(N) }).y;
   }
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     if (!needDx) return [null];
     const N = dy.shape[0];
-    return [maxPool2dBackward(dy, this.indices(N), this.lastInputs[0].shape, this.io(N).dx[0])];
+    return [maxPool2dBackward(dy, this.indices(N), this.lastInputs[0].shape, this.inputGrad(N))];
   }
 }

@@ -22,7 +22,7 @@ export abstract class Pool2D extends Layer {
 
   constructor(args: Pool2DArgs) {
     super(args);
-    const what = (this.constructor as typeof Layer).className;
+    const what = this.className;
     const size = oneOf(args.poolSize, args.kernelSize);
     if (size === undefined) throw new RangeError(`${what} needs poolSize (or kernelSize)`);
     this.poolSize = pair(size, `${what} poolSize`);

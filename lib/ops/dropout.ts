@@ -50,4 +50,3 @@ export function dropoutBackward(dy: Tensor, mask: Uint8Array, rate: number, dx?:
   nativeBackward(rate, dy.data, mask, result.data);
   return result;
 }
-

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/elementwise.h"
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
 
@@ -76,6 +77,20 @@ int64_t grain(Activation f) { return f == Activation::relu ? int64_t{1} << 17 : 
 int64_t row_grain(int64_t K) { return std::max<int64_t>(1, (int64_t{1} << 15) / K); }
 
 constexpr int64_t kBlock = 256;  // stack scratch for exp() of a row, in floats
+constexpr int kLanes = 8;        // independent maxima: the loop runs at throughput, not latency
+
+// max_k x_k (NaNs are skipped; they reach the result through exp).
+float row_max(int64_t K, const float* x) {
+  float m[kLanes];
+  for (float& v : m) v = -std::numeric_limits<float>::infinity();
+  int64_t k = 0;
+  for (; k + kLanes <= K; k += kLanes) {
+    for (int j = 0; j < kLanes; ++j) m[j] = x[k + j] > m[j] ? x[k + j] : m[j];
+  }
+  for (; k < K; ++k) m[0] = x[k] > m[0] ? x[k] : m[0];
+  for (int j = 1; j < kLanes; ++j) m[0] = m[j] > m[0] ? m[j] : m[0];
+  return m[0];
+}
 
 }  // namespace
 
@@ -93,15 +108,14 @@ void activation_backward(Activation f, int64_t n, const float* xy, const float* 
 // log-softmax: y_k = x_k - m - log s. Returns m + log s.
 double softmax_row(bool log, int64_t K, const float* x, float scale, float* y) {
   ExpKernel vexp = exp_kernel();
-  float m = -std::numeric_limits<float>::infinity();
-  for (int64_t k = 0; k < K; ++k) m = std::max(m, x[k]);
+  const float m = row_max(K, x);
   double s = 0.0;
   float tmp[kBlock];
   for (int64_t k0 = 0; k0 < K; k0 += kBlock) {
     int64_t len = std::min(kBlock, K - k0);
     float* e = log ? tmp : y + k0;
     vexp(len, x + k0, -m, e);
-    for (int64_t k = 0; k < len; ++k) s += e[k];
+    s += sum_f64(len, e);
   }
   double lse = static_cast<double>(m) + std::log(s);
   if (log) {
@@ -127,9 +141,7 @@ void softmax_backward(bool log, int64_t N, int64_t K, const float* y, const floa
       const float* yr = y + r * K;
       const float* g = dy + r * K;
       float* d = dx + r * K;
-      double s = 0.0;
-      for (int64_t k = 0; k < K; ++k) s += log ? static_cast<double>(g[k]) : static_cast<double>(g[k]) * yr[k];
-      float sf = static_cast<float>(s);
+      float sf = static_cast<float>(log ? sum_f64(K, g) : dot_f64(K, g, yr));
       if (!log) {
         for (int64_t k = 0; k < K; ++k) d[k] = yr[k] * (g[k] - sf);
         continue;

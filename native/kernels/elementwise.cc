@@ -13,7 +13,35 @@ constexpr int64_t kGrain = int64_t{1} << 17;
 
 int64_t rows_grain(int64_t row) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(row, 1)); }
 
+constexpr int kLanes = 8;
+
+// sum_i f(i) over eight interleaved double accumulators, added in order at the end.
+template <typename F>
+double lane_sum(int64_t n, F f) {
+  double s[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) s[j] += f(i + j);
+  }
+  for (; i < n; ++i) s[0] += f(i);
+  double total = 0.0;
+  for (double p : s) total += p;
+  return total;
+}
+
 }  // namespace
+
+double sum_f64(int64_t n, const float* x) {
+  return lane_sum(n, [x](int64_t i) { return static_cast<double>(x[i]); });
+}
+
+double dot_f64(int64_t n, const float* a, const float* b) {
+  return lane_sum(n, [a, b](int64_t i) { return static_cast<double>(a[i]) * b[i]; });
+}
+
+double sum_sq_dev_f64(int64_t n, const float* x, double c) {
+  return lane_sum(n, [x, c](int64_t i) { return (x[i] - c) * (x[i] - c); });
+}
 
 void bias_add(int64_t N, int64_t C, int64_t S, const float* x, const float* b, float* y) {
   parallel_for(N * C, rows_grain(S), [&](int64_t r0, int64_t r1) {
@@ -30,12 +58,7 @@ void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db) {
   parallel_for(C, rows_grain(N * S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double total = 0.0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* row = dy + (n * C + c) * S;
-        float partial = 0.0f;  // a float row sum vectorises; rows are short (H*W)
-        for (int64_t s = 0; s < S; ++s) partial += row[s];
-        total += partial;
-      }
+      for (int64_t n = 0; n < N; ++n) total += sum_f64(S, dy + (n * C + c) * S);
       db[c] += static_cast<float>(total);
     }
   });

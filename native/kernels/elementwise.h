@@ -1,8 +1,17 @@
-// Bias add and its gradient, scaled sums, and concatenation/split along one axis.
+// Bias add and its gradient, scaled sums, concatenation/split along one axis, and the fixed-order
+// double reductions the other kernel families share.
 #pragma once
 #include <cstdint>
 
 namespace convkit {
+
+// sum_i x_i in double, in an order fixed by n alone (eight interleaved partial sums, so that the
+// adds run at throughput rather than latency).
+double sum_f64(int64_t n, const float* x);
+// sum_i a_i b_i in double, in the same fixed order.
+double dot_f64(int64_t n, const float* a, const float* b);
+// sum_i (x_i - c)^2 in double, in the same fixed order.
+double sum_sq_dev_f64(int64_t n, const float* x, double c);
 
 // y[n, c, s] = x[n, c, s] + b[c] for tensors viewed as [N, C, S]; y may alias x.
 void bias_add(int64_t N, int64_t C, int64_t S, const float* x, const float* b, float* y);

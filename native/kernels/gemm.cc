@@ -3,6 +3,7 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -18,14 +19,15 @@ namespace {
 // packed B block (KC x NC in L3).
 struct Blocking {
   SgemmMicrokernel ukernel;
+  SgemmPackCols pack_cols;
   int64_t MR, NR, KC, MC, NC;
 };
 
 const Blocking& blocking() {
-  static const Blocking generic{sgemm_ukernel_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
+  static const Blocking generic{sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
 #if defined(CONVKIT_X86_KERNELS)
-  static const Blocking avx2{sgemm_ukernel_avx2, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
-  static const Blocking avx512{sgemm_ukernel_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
+  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_generic, kSgemmMrAvx2, kSgemmNrAvx2, 256, 144, 4096};
+  static const Blocking avx512{sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 256, 280, 4096};
   return *select_isa(&generic, &avx2, &avx512);
 #else
   return generic;
@@ -68,80 +70,116 @@ struct Operand {
   bool trans;
 };
 
-// Ap[(i / MR) * K * MR + k * MR + i % MR] = op(A)[i0 + i, p0 + k] for i < M, k < K; rows
-// beyond M up to the next multiple of MR are zero.
-void pack_a(const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, int64_t MR, float* Ap) {
-  for (int64_t ir = 0; ir < M; ir += MR) {
-    const int64_t m = std::min(MR, M - ir);
-    float* dst = Ap + ir * K;
-    if (a.trans) {
-      const float* src = a.data + p0 * a.ld + i0 + ir;
-      for (int64_t k = 0; k < K; ++k) {
-        for (int64_t i = 0; i < m; ++i) dst[k * MR + i] = src[k * a.ld + i];
-        for (int64_t i = m; i < MR; ++i) dst[k * MR + i] = 0.0f;
-      }
-    } else {
-      for (int64_t i = 0; i < MR; ++i) {
-        if (i < m) {
-          const float* src = a.data + (i0 + ir + i) * a.ld + p0;
-          for (int64_t k = 0; k < K; ++k) dst[k * MR + i] = src[k];
-        } else {
-          for (int64_t k = 0; k < K; ++k) dst[k * MR + i] = 0.0f;
-        }
-      }
+// Packing copies a K x W slice of an operand into panels of P columns (P = MR for A, NR for
+// B): dst[(w / P) * K * P + k * P + w % P] = X(k, w), zero beyond W up to a multiple of P.
+// X(k, w) is src[k * ld + w] (pack_rows, below) or src[w * ld + k] (cfg.pack_cols, a
+// transpose, per ISA).
+
+// Walks the source in k order so that every row of the slice streams at once.
+void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst) {
+  for (int64_t k = 0; k < K; ++k) {
+    const float* row = src + k * ld;
+    for (int64_t w0 = 0; w0 < W; w0 += P) {
+      const int64_t n = std::min(P, W - w0);
+      float* d = dst + w0 * K + k * P;
+      for (int64_t w = 0; w < n; ++w) d[w] = row[w0 + w];
+      for (int64_t w = n; w < P; ++w) d[w] = 0.0f;
     }
   }
 }
 
-// Bp[(j / NR) * K * NR + k * NR + j % NR] = op(B)[p0 + k, j0 + j] for k < K, j < N; columns
-// beyond N up to the next multiple of NR are zero.
-void pack_b(const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int64_t NR, float* Bp) {
-  for (int64_t jr = 0; jr < N; jr += NR) {
-    const int64_t n = std::min(NR, N - jr);
-    float* dst = Bp + jr * K;
-    if (b.trans) {
-      for (int64_t j = 0; j < NR; ++j) {
-        if (j < n) {
-          const float* src = b.data + (j0 + jr + j) * b.ld + p0;
-          for (int64_t k = 0; k < K; ++k) dst[k * NR + j] = src[k];
-        } else {
-          for (int64_t k = 0; k < K; ++k) dst[k * NR + j] = 0.0f;
-        }
-      }
-    } else {
-      const float* src = b.data + p0 * b.ld + j0 + jr;
-      for (int64_t k = 0; k < K; ++k) {
-        for (int64_t j = 0; j < n; ++j) dst[k * NR + j] = src[k * b.ld + j];
-        for (int64_t j = n; j < NR; ++j) dst[k * NR + j] = 0.0f;
-      }
+// Panels of MR rows of op(A)[i0 .. i0+M, p0 .. p0+K].
+void pack_a(const Blocking& cfg, const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, int64_t MR, float* Ap) {
+  if (a.trans) return pack_rows(a.data + p0 * a.ld + i0, a.ld, K, M, MR, Ap);
+  cfg.pack_cols(a.data + i0 * a.ld + p0, a.ld, K, M, MR, Ap);
+}
+
+// Panels of NR columns of op(B)[p0 .. p0+K, j0 .. j0+N].
+void pack_b(const Blocking& cfg, const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, int64_t NR, float* Bp) {
+  if (b.trans) return cfg.pack_cols(b.data + j0 * b.ld + p0, b.ld, K, N, NR, Bp);
+  pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, NR, Bp);
+}
+
+// C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
+// j0 starts at Bp + j0 * col_step with rows ldbp apart (packed: col_step = kc, ldbp = NR;
+// B itself: col_step = 1, ldbp = ldb). The B micro-panel (jr) stays in L1 while the A
+// micro-panels (ir) stream from L2.
+void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t col_step, int64_t ldbp, int64_t mc,
+                  int64_t nc, int64_t kc, float alpha, float beta, float* C, int64_t ldc) {
+  for (int64_t jr = 0; jr < nc; jr += cfg.NR) {
+    for (int64_t ir = 0; ir < mc; ir += cfg.MR) {
+      cfg.ukernel(kc, Ap + ir * kc, Bp + jr * col_step, ldbp, C + ir * ldc + jr, ldc, alpha, beta,
+                  std::min(cfg.MR, mc - ir), std::min(cfg.NR, nc - jr));
     }
   }
 }
 
-// C[M x N] = alpha * op(A)[rows i0.., cols p0..] * op(B)[rows p0.., cols j0..] + beta * C on
-// one thread, Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr > ir.
+// parallel_for that rethrows, on the calling thread, an allocation failure of any chunk: an
+// exception must not escape a pool worker.
+void parallel_for_checked(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
+  std::atomic<bool> failed{false};
+  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+    try {
+      fn(begin, end);
+    } catch (const std::bad_alloc&) {
+      failed = true;
+    }
+  });
+  if (failed) throw std::bad_alloc();
+}
+
+int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// C[M x N] = alpha * op(A)[rows i0.., :] * op(B)[:, cols j0..] + beta * C on one thread,
+// Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > macro kernel. When one
+// row tile uses each B panel (M <= MR), copying B would cost as much as using it: the
+// microkernel reads an untransposed B in place, only the partial last panel is packed.
 void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_t i0, int64_t j0, int64_t M, int64_t N,
                  int64_t K, float alpha, float beta, float* C, int64_t ldc) {
-  const int64_t MR = cfg.MR, NR = cfg.NR;
   const int64_t kc_max = std::min(cfg.KC, K);
-  float* Bp = b_scratch.get(kc_max * ((std::min(cfg.NC, N) + NR - 1) / NR * NR));
-  float* Ap = a_scratch.get(kc_max * ((std::min(cfg.MC, M) + MR - 1) / MR * MR));
+  float* Bp = b_scratch.get(kc_max * round_up(std::min(cfg.NC, N), cfg.NR));
+  float* Ap = a_scratch.get(kc_max * round_up(std::min(cfg.MC, M), cfg.MR));
+  const bool b_in_place = !b.trans && M <= cfg.MR;
+  for (int64_t jc = 0; jc < N; jc += cfg.NC) {
+    const int64_t nc = std::min(cfg.NC, N - jc);
+    const int64_t full = b_in_place ? nc / cfg.NR * cfg.NR : 0;  // columns read in place
+    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
+      const int64_t kc = std::min(cfg.KC, K - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;
+      pack_b(cfg, b, pc, j0 + jc + full, kc, nc - full, cfg.NR, Bp);
+      for (int64_t ic = 0; ic < M; ic += cfg.MC) {
+        const int64_t mc = std::min(cfg.MC, M - ic);
+        pack_a(cfg, a, i0 + ic, pc, mc, kc, cfg.MR, Ap);
+        float* c = C + ic * ldc + jc;
+        macro_kernel(cfg, Ap, b.data + pc * b.ld + j0 + jc, 1, b.ld, mc, full, kc, alpha, beta_pc, c, ldc);
+        macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc - full, kc, alpha, beta_pc, c + full, ldc);
+      }
+    }
+  }
+}
+
+// The same loop nest with the threads sharing each packed B block: they pack it together,
+// then each multiplies its own range of row tiles (packing its own A blocks) by all of it.
+void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int64_t M, int64_t N, int64_t K,
+                    float alpha, float beta, float* C, int64_t ldc) {
+  const int64_t MR = cfg.MR, NR = cfg.NR;
+  float* Bp = b_scratch.get(std::min(cfg.KC, K) * round_up(std::min(cfg.NC, N), NR));
   for (int64_t jc = 0; jc < N; jc += cfg.NC) {
     const int64_t nc = std::min(cfg.NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += cfg.KC) {
       const int64_t kc = std::min(cfg.KC, K - pc);
-      const float beta_pc = pc == 0 ? beta : 1.0f;
-      pack_b(b, pc, j0 + jc, kc, nc, NR, Bp);
-      for (int64_t ic = 0; ic < M; ic += cfg.MC) {
-        const int64_t mc = std::min(cfg.MC, M - ic);
-        pack_a(a, i0 + ic, pc, mc, kc, MR, Ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            cfg.ukernel(kc, Ap + ir * kc, Bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_pc,
-                        std::min(MR, mc - ir), std::min(NR, nc - jr));
-          }
+      parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
+        pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, NR, Bp + p0 * NR * kc);
+      });
+      parallel_for_checked((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
+        const int64_t i1 = std::min(M, t1 * MR);
+        float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
+        for (int64_t ic = t0 * MR; ic < i1; ic += cfg.MC) {
+          const int64_t mc = std::min(cfg.MC, i1 - ic);
+          pack_a(cfg, a, ic, pc, mc, kc, MR, Ap);
+          macro_kernel(cfg, Ap, Bp, kc, cfg.NR, mc, nc, kc, alpha, pc == 0 ? beta : 1.0f, C + ic * ldc + jc, ldc);
         }
-      }
+      });
     }
   }
 }
@@ -160,28 +198,25 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
-// Threads split the larger of M and N into contiguous ranges of whole tiles; each runs the
-// blocked algorithm on its range (repacking the smaller operand), so every element of C is
-// computed by the same sequence of operations whatever the thread count.
+// Small problems run on the calling thread. Larger ones with enough rows share packed B
+// blocks and split the row tiles; short wide ones (few rows, e.g. a convolution's
+// out-channels x pixels) split the column tiles, each thread packing its own B. Either way
+// every element of C is computed by the same sequence of operations, whatever the thread count.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
   const Blocking& cfg = blocking();
   const Operand a{A, lda, trans_a}, b{B, ldb, trans_b};
-  const bool split_n = N >= M;
-  const int64_t tile = split_n ? cfg.NR : cfg.MR;
-  const int64_t tiles = ((split_n ? N : M) + tile - 1) / tile;
-  const double flops_per_tile = 2.0 * static_cast<double>(tile) * static_cast<double>(split_n ? M : N) * K;
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / flops_per_tile));
-  parallel_for(tiles, grain, [&](int64_t t0, int64_t t1) {
-    if (split_n) {
-      const int64_t j0 = t0 * tile, j1 = std::min(N, t1 * tile);
-      sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
-    } else {
-      const int64_t i0 = t0 * tile, i1 = std::min(M, t1 * tile);
-      sgemm_block(cfg, a, b, i0, 0, i1 - i0, N, K, alpha, beta, C + i0 * ldc, ldc);
-    }
+  const int threads = num_threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (threads == 1 || flops < 2 * kMinFlopsPerChunk) return sgemm_block(cfg, a, b, 0, 0, M, N, K, alpha, beta, C, ldc);
+  const int64_t row_tiles = (M + cfg.MR - 1) / cfg.MR, col_tiles = (N + cfg.NR - 1) / cfg.NR;
+  if (M >= N || row_tiles >= 4 * threads) return sgemm_shared_b(cfg, a, b, M, N, K, alpha, beta, C, ldc);
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / (flops / col_tiles)));
+  parallel_for_checked(col_tiles, grain, [&](int64_t t0, int64_t t1) {
+    const int64_t j0 = t0 * cfg.NR, j1 = std::min(N, t1 * cfg.NR);
+    sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
   });
 }
 

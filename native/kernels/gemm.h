@@ -12,23 +12,32 @@ namespace convkit {
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// Microkernel contract. Ap: K steps of MR floats (op(A) column k of the tile's rows),
-// Bp: K steps of NR floats (op(B) row k of the tile's columns), both zero-padded to MR/NR.
-// C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*NR + j] + beta * C[i, j] for i < m <= MR,
+// Microkernel contract. Ap: K steps of MR floats (op(A) column k of the tile's rows,
+// zero-padded to MR); Bp: K rows of NR floats, row k at Bp + k*ldbp (a packed panel with
+// ldbp = NR, zero-padded, or B itself when it needs no packing).
+// C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j] for i < m <= MR,
 // j < n <= NR; beta = 0 does not read C. Accumulation runs in k order, one FMA (or
 // multiply-add) per k, so a tile's result does not depend on where the tile lies.
-using SgemmMicrokernel = void (*)(int64_t K, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
-                                  float beta, int64_t m, int64_t n);
+using SgemmMicrokernel = void (*)(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                                  float alpha, float beta, int64_t m, int64_t n);
 
 constexpr int64_t kSgemmMrGeneric = 4, kSgemmNrGeneric = 8;
 constexpr int64_t kSgemmMrAvx2 = 6, kSgemmNrAvx2 = 16;
 constexpr int64_t kSgemmMrAvx512 = 14, kSgemmNrAvx512 = 32;
 
-void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta,
-                           int64_t m, int64_t n);
-void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta,
-                        int64_t m, int64_t n);
-void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta,
-                          int64_t m, int64_t n);
+void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                           float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                        float alpha, float beta, int64_t m, int64_t n);
+void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
+                          float alpha, float beta, int64_t m, int64_t n);
+
+// Packing of a transposed slice into panels of P: dst[(w / P) * K * P + k * P + w % P] =
+// src[w * ld + k] for k < K, w < W, zero for w from W up to a multiple of P.
+using SgemmPackCols = void (*)(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
+
+void sgemm_pack_cols_generic(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
+// P <= 16 or a multiple of 16.
+void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 
 }  // namespace convkit

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/conv.h"
 
@@ -39,20 +38,22 @@ void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, R
 
 void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col) {
   const int64_t H = s.H, W = s.W, OW = s.OW, sw = s.stride_w;
+  // Plain loops rather than memcpy/memset: the rows are short (OW floats), call overhead dominates.
   for_each_col_row(s, C, oh0, oh1, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
     float* out = col + at;
     if (ih < 0 || ih >= H) {
-      std::memset(out, 0, sizeof(float) * OW);
+      for (int64_t ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
       return;
     }
     const float* in = x + (c * H + ih) * W;
-    std::memset(out, 0, sizeof(float) * lo);
-    if (sw == 1) {
-      std::memcpy(out + lo, in + iw_offset + lo, sizeof(float) * (hi - lo));
+    for (int64_t ow = 0; ow < lo; ++ow) out[ow] = 0.0f;
+    if (sw == 1 && hi > lo) {
+      const float* src = in + iw_offset + lo;  // lo >= -iw_offset: inside the row
+      for (int64_t i = 0; i < hi - lo; ++i) out[lo + i] = src[i];
     } else {
       for (int64_t ow = lo; ow < hi; ++ow) out[ow] = in[ow * sw + iw_offset];
     }
-    std::memset(out + hi, 0, sizeof(float) * (OW - hi));
+    for (int64_t ow = hi; ow < OW; ++ow) out[ow] = 0.0f;
   });
 }
 
@@ -62,9 +63,9 @@ void col2im(const ConvShape& s, int64_t C, const float* col, int64_t oh0, int64_
     if (ih < 0 || ih >= H) return;
     const float* in = col + at;
     float* out = dx + (c * H + ih) * W;
-    if (sw == 1) {
-      float* shifted = out + iw_offset + lo;  // a plain contiguous loop, so it vectorises
-      for (int64_t i = 0; i < hi - lo; ++i) shifted[i] += in[lo + i];
+    if (sw == 1 && hi > lo) {
+      float* dst = out + iw_offset + lo;  // lo >= -iw_offset: inside the row; contiguous, so it vectorises
+      for (int64_t i = 0; i < hi - lo; ++i) dst[i] += in[lo + i];
     } else {
       for (int64_t ow = lo; ow < hi; ++ow) out[ow * sw + iw_offset] += in[ow];
     }

@@ -10,12 +10,16 @@
 namespace convkit {
 namespace {
 
+// Blocks hold ~4K elements; a thread-pool chunk takes at least 8 of them.
+constexpr int64_t kElementBlock = 4096;
+constexpr int64_t kBlocksPerChunk = 8;
+
 // sum over blocks of `block` items of block_sum(begin, end): the blocks are fixed by n and
 // block alone, and their partial sums are added in order, so threads never change the bits.
 double blocked_sum(int64_t n, int64_t block, FunctionRef<double(int64_t, int64_t)> block_sum) {
   int64_t blocks = (n + block - 1) / block;
   std::vector<double> partial(static_cast<size_t>(blocks));
-  parallel_for(blocks, std::max<int64_t>(1, (int64_t{1} << 15) / block), [&](int64_t b0, int64_t b1) {
+  parallel_for(blocks, kBlocksPerChunk, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) partial[b] = block_sum(b * block, std::min(n, (b + 1) * block));
   });
   double total = 0.0;
@@ -23,8 +27,7 @@ double blocked_sum(int64_t n, int64_t block, FunctionRef<double(int64_t, int64_t
   return total;
 }
 
-int64_t rows_per_block(int64_t K) { return std::max<int64_t>(1, 4096 / K); }
-constexpr int64_t kElementBlock = 4096;
+int64_t rows_per_block(int64_t K) { return std::max<int64_t>(1, kElementBlock / K); }
 
 // log(1 + e^z) without overflow.
 double softplus(double z) { return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))); }

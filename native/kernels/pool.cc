@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
@@ -9,8 +11,11 @@
 namespace convkit {
 namespace {
 
-using MaxPoolRow = int64_t (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*,
-                               int32_t*);
+using MaxPoolRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*,
+                            int32_t*);
+
+// Padded copies of one plane for max pooling, one per thread, reused.
+thread_local std::vector<float> tl_padded;
 
 MaxPoolRow max_pool_row_for_isa() {
 #if defined(CONVKIT_X86_KERNELS)
@@ -29,11 +34,9 @@ void window(const PoolShape& s, int64_t oh, int64_t ow, int64_t* h0, int64_t* h1
   *w1 = std::min(left + s.KW, s.W);
 }
 
-// Output columns whose window lies inside [0, W) horizontally: [*lo, *hi).
-void inner_columns(const PoolShape& s, int64_t* lo, int64_t* hi) {
-  *lo = std::min((s.pad_w + s.stride_w - 1) / s.stride_w, s.OW);
-  const int64_t last = s.W - s.KW + s.pad_w;  // largest ow*stride_w whose window fits
-  *hi = last < 0 ? *lo : std::max(*lo, std::min(last / s.stride_w + 1, s.OW));
+float* grow(std::vector<float>& buffer, int64_t size) {
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+  return buffer.data();
 }
 
 // Calls fn(plane) for each of the N*C planes, split over the pool.
@@ -50,49 +53,71 @@ float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1
 
 }  // namespace
 
-int64_t max_pool_row_generic(const float* x, int64_t W, int64_t ih0, int64_t ih1, int64_t KW, int64_t S,
-                             int64_t iw0, int64_t count, float* y, int32_t* idx) {
+void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
+                          int64_t index0, float* y, int32_t* idx) {
   for (int64_t j = 0; j < count; ++j) {
-    const int64_t first = ih0 * W + iw0 + j * S;
-    float best = x[first];
-    int64_t arg = first;
-    for (int64_t r = ih0; r < ih1; ++r) {
+    float best = x[j * S];
+    int64_t arg = 0;
+    for (int64_t r = 0; r < KH; ++r) {
       for (int64_t kw = 0; kw < KW; ++kw) {
-        const int64_t at = r * W + iw0 + j * S + kw;
-        const float v = x[at];
-        if (v > best || v != v) best = v, arg = at;
+        const float v = x[r * ld + j * S + kw];
+        const bool take = v > best || v != v;
+        best = take ? v : best;
+        arg = take ? r * W + kw : arg;
       }
     }
     y[j] = best;
-    idx[j] = static_cast<int32_t>(arg);
+    idx[j] = static_cast<int32_t>(index0 + j * S + arg);
   }
-  return count;
 }
 
-// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw]: inner columns by the ISA's row kernel, the
-// edge columns (windows cut by the padding) by the generic one.
+namespace {
+
+// Output (oh, ow) of a plane straight from its clipped window (first maximum; a NaN wins).
+void max_window(const PoolShape& s, const float* x, int64_t oh, int64_t ow, float* y, int32_t* idx) {
+  int64_t h0, h1, w0, w1;
+  window(s, oh, ow, &h0, &h1, &w0, &w1);
+  float best = x[h0 * s.W + w0];
+  int64_t arg = h0 * s.W + w0;
+  for (int64_t ih = h0; ih < h1; ++ih) {
+    for (int64_t iw = w0; iw < w1; ++iw) {
+      const float v = x[ih * s.W + iw];
+      if (v > best || v != v) best = v, arg = ih * s.W + iw;
+    }
+  }
+  *y = best;
+  *idx = static_cast<int32_t>(arg);
+}
+
+// x copied into the middle of a (H + 2 pad_h) x (W + 2 pad_w) plane of -inf.
+const float* pad_plane(const PoolShape& s, const float* x, int64_t ld) {
+  const int64_t rows = s.H + 2 * s.pad_h;
+  float* padded = grow(tl_padded, rows * ld);
+  std::fill(padded, padded + rows * ld, -std::numeric_limits<float>::infinity());
+  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(padded + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  return padded;
+}
+
+}  // namespace
+
+// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], a row of outputs at a time. With padding the
+// plane is copied into a frame of -inf so that every window lies inside; a window whose
+// maximum is -inf may then point into the frame, so those few outputs are redone from the
+// clipped window.
 void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* idx) {
   const MaxPoolRow row_kernel = max_pool_row_for_isa();
-  int64_t lo, hi;
-  inner_columns(s, &lo, &hi);
+  const bool padded = s.pad_h > 0 || s.pad_w > 0;
+  const int64_t ld = s.W + 2 * s.pad_w;
   for_each_plane(s, [&](int64_t p) {
-    const float* xp = x + p * s.H * s.W;
+    const float* plane = x + p * s.H * s.W;
+    const float* src = padded ? pad_plane(s, plane, ld) : plane;
     for (int64_t oh = 0; oh < s.OH; ++oh) {
-      float* yr = y + (p * s.OH + oh) * s.OW;
-      int32_t* ir = idx + (p * s.OH + oh) * s.OW;
-      int64_t h0, h1, w0, w1;
+      const int64_t at = (p * s.OH + oh) * s.OW, top = oh * s.stride_h;
+      row_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_w, s.OW, (top - s.pad_h) * s.W - s.pad_w, y + at,
+                 idx + at);
+      if (!padded) continue;
       for (int64_t ow = 0; ow < s.OW; ++ow) {
-        if (ow == lo && hi > lo) {
-          const int64_t iw0 = lo * s.stride_w - s.pad_w, count = hi - lo;
-          window(s, oh, ow, &h0, &h1, &w0, &w1);
-          const int64_t done = row_kernel(xp, s.W, h0, h1, s.KW, s.stride_w, iw0, count, yr + lo, ir + lo);
-          max_pool_row_generic(xp, s.W, h0, h1, s.KW, s.stride_w, iw0 + done * s.stride_w, count - done,
-                               yr + lo + done, ir + lo + done);
-          ow = hi - 1;
-          continue;
-        }
-        window(s, oh, ow, &h0, &h1, &w0, &w1);
-        max_pool_row_generic(xp, s.W, h0, h1, w1 - w0, 1, w0, 1, yr + ow, ir + ow);
+        if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
       }
     }
   });
