@@ -28,3 +28,5 @@ export * as datasets from './data';
 export * as viz from './viz';
 export { encodePng, decodePng, readPng, writePng } from './io/png';
 export type { Image } from './io/png';
+export * as training from './training';
+export { splitData } from './training';

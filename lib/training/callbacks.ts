@@ -1,4 +1,5 @@
 // Callbacks: hooks the fit loop calls on the main thread with the real model, Keras-style.
+import { ReduceLROnPlateau as PlateauScheduler } from '../schedules';
 import type { Logs, Optimizer, TrainableModel } from './types';
 import { copyWeights, loadWeights } from './weights';
 
@@ -87,10 +88,15 @@ export class CallbackList {
 
 export type Mode = 'min' | 'max' | 'auto';
 
+/** 'auto' is 'max' for accuracy-like names (acc, auc, precision, recall, f1), else 'min'. */
+export function direction(monitor: string, mode: Mode): 'min' | 'max' {
+  return mode === 'auto' ? (/acc|auc|precision|recall|f1/i.test(monitor) ? 'max' : 'min') : mode;
+}
+
 /** Whether `current` beats `best` by more than minDelta in the monitored direction. */
 export function improvement(monitor: string, mode: Mode, minDelta: number): (current: number, best: number) => boolean {
-  const max = mode === 'max' || (mode === 'auto' && /acc|auc|precision|recall|f1/i.test(monitor));
-  return max ? (current, best) => current - Math.abs(minDelta) > best : (current, best) => current + Math.abs(minDelta) < best;
+  const delta = Math.abs(minDelta);
+  return direction(monitor, mode) === 'max' ? (current, best) => current - delta > best : (current, best) => current + delta < best;
 }
 
 function monitored(logs: Logs, monitor: string, who: string): number | undefined {
@@ -177,16 +183,31 @@ export class EarlyStopping extends Callback {
   }
 }
 
-/** A function of the epoch and the current learning rate, or an object giving lr per epoch. */
+/** A function of the epoch and the current learning rate giving the epoch's learning rate. */
 export type ScheduleFn = (epoch: number, lr: number) => number;
 
-/** Sets the optimizer's learning rate at the start of each epoch from a schedule. */
+/** A scheduler of the schedules module (StepLR, CosineAnnealingLR, ...): step() once per epoch. */
+export interface EpochScheduler {
+  step(): void;
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+}
+
+/**
+ * Sets the learning rate per epoch: with a function, lr = schedule(epoch, lr) at the start of each
+ * epoch (Keras); with a scheduler of the schedules module built on this optimizer, its step() at
+ * the end of each epoch (PyTorch). Either way `lr` joins the epoch's logs.
+ */
 export class LearningRateScheduler extends Callback {
-  constructor(private readonly schedule: ScheduleFn) {
+  constructor(private readonly schedule: ScheduleFn | EpochScheduler) {
     super();
+    if (typeof schedule !== 'function' && typeof schedule?.step !== 'function') {
+      throw new TypeError('LearningRateScheduler takes a function (epoch, lr) => lr or a scheduler with step()');
+    }
   }
 
   onEpochBegin(epoch: number): void {
+    if (typeof this.schedule !== 'function') return;
     const lr = this.schedule(epoch, this.optimizer.lr);
     if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`LearningRateScheduler: schedule gave lr ${lr} at epoch ${epoch}`);
     this.optimizer.lr = lr;
@@ -194,69 +215,70 @@ export class LearningRateScheduler extends Callback {
 
   onEpochEnd(_epoch: number, logs: Logs): void {
     logs.lr = this.optimizer.lr;
+    if (typeof this.schedule !== 'function') this.schedule.step();
+  }
+
+  stateDict(): unknown {
+    return typeof this.schedule === 'function' ? null : this.schedule.stateDict();
+  }
+
+  loadStateDict(state: unknown): void {
+    if (typeof this.schedule !== 'function') this.schedule.loadStateDict(state as never);
   }
 }
 
 export interface ReduceLROnPlateauOptions {
+  /** The logged value to watch (default 'val_loss'). */
   monitor?: string;
+  /** 'auto': 'max' for accuracy-like names, else 'min'. */
+  mode?: Mode;
+  /** lr <- lr * factor on a plateau (default 0.1). */
   factor?: number;
+  /** Epochs without improvement tolerated before reducing (default 10). */
   patience?: number;
+  /** Smallest absolute change that counts as an improvement (default 1e-4). */
   minDelta?: number;
+  /** Epochs to wait after a reduction before counting again. */
   cooldown?: number;
   minLr?: number;
-  mode?: Mode;
 }
 
-/** Multiplies the learning rate by `factor` when `monitor` stalls for `patience` epochs. */
+/**
+ * Reduces the learning rate when `monitor` stops improving: the schedules module's
+ * ReduceLROnPlateau (PyTorch semantics: reduce after more than `patience` bad epochs) stepped
+ * with the monitored value at each epoch end.
+ */
 export class ReduceLROnPlateau extends Callback {
   readonly monitor: string;
-  private readonly factor: number;
-  private readonly patience: number;
-  private readonly cooldown: number;
-  private readonly minLr: number;
-  private readonly better: (current: number, best: number) => boolean;
-  private best = NaN;
-  private seen = false;
-  private wait = 0;
-  private cooldownLeft = 0;
+  private readonly options: ReduceLROnPlateauOptions;
+  private scheduler: PlateauScheduler | null = null;
 
   constructor(options: ReduceLROnPlateauOptions = {}) {
     super();
     this.monitor = options.monitor ?? 'val_loss';
-    this.factor = options.factor ?? 0.1;
-    if (!(this.factor > 0 && this.factor < 1)) throw new RangeError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.factor}`);
-    this.patience = options.patience ?? 10;
-    this.cooldown = options.cooldown ?? 0;
-    this.minLr = options.minLr ?? 0;
-    this.better = improvement(this.monitor, options.mode ?? 'auto', options.minDelta ?? 1e-4);
+    this.options = options;
   }
 
   onTrainBegin(): void {
-    Object.assign(this, { best: NaN, seen: false, wait: 0, cooldownLeft: 0 });
+    const { mode = 'auto', factor, patience, minDelta = 1e-4, cooldown, minLr } = this.options;
+    this.scheduler = new PlateauScheduler(this.optimizer as never, {
+      mode: direction(this.monitor, mode), factor, patience, threshold: minDelta, thresholdMode: 'abs', cooldown, minLr,
+    });
   }
 
   onEpochEnd(_epoch: number, logs: Logs): void {
-    logs.lr = this.optimizer.lr;
     const current = monitored(logs, this.monitor, 'ReduceLROnPlateau');
-    if (current === undefined || Number.isNaN(current)) return;
-    if (this.cooldownLeft > 0) this.cooldownLeft--;
-    if (!this.seen || this.better(current, this.best)) {
-      this.best = current;
-      this.seen = true;
-      this.wait = 0;
-    } else if (this.cooldownLeft === 0 && ++this.wait >= this.patience) {
-      this.optimizer.lr = Math.max(this.optimizer.lr * this.factor, this.minLr);
-      this.cooldownLeft = this.cooldown;
-      this.wait = 0;
-    }
+    if (current !== undefined && !Number.isNaN(current)) this.scheduler!.step(current);
+    logs.lr = this.optimizer.lr;
   }
 
   stateDict(): unknown {
-    return { best: this.best, seen: this.seen, wait: this.wait, cooldownLeft: this.cooldownLeft };
+    const s = this.scheduler!;
+    return { best: s.best, numBadEpochs: s.numBadEpochs, cooldownCounter: s.cooldownCounter, lastEpoch: s.lastEpoch };
   }
 
   loadStateDict(state: unknown): void {
-    Object.assign(this, state as object);
+    Object.assign(this.scheduler!, state as object);
   }
 }
 

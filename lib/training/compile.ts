@@ -1,6 +1,7 @@
 // compile: binds an optimizer, a loss, metrics and a model-wide regularizer to a model.
 import type { Parameter, Penalty } from '../parameter';
-import { createLoss, createMetric, createOptimizer } from './registry';
+import { isBias } from '../regularizers';
+import { createLoss, createMetric, createOptimizer, type OptimizerParams } from './registry';
 import type { Loss, Metric, Optimizer, TrainableModel } from './types';
 
 export interface CompileOptions {
@@ -10,15 +11,17 @@ export interface CompileOptions {
   loss: Loss | string;
   metrics?: (Metric | string)[];
   /**
-   * Penalty on every weight that is not a bias or another per-channel vector (rank >= 2), added to
-   * each layer's own; its term is part of the reported loss. L1: {l1}, L2: {l2}, ElasticNet: both.
+   * Penalty on every weight that is not a bias or another per-channel vector (regularizers.isBias),
+   * added to each layer's own; its term is part of the reported loss. A regularizer
+   * (regularizers.l1(), l2(), elasticNet()) or its coefficients {l1?, l2?}.
    */
-  regularizer?: Partial<Penalty> | null;
+  regularizer?: { penalty: Readonly<Penalty> } | Partial<Penalty> | null;
 }
 
 /** What a worker needs to rebuild the compiled objects: names and plain values only. */
 export interface CompiledSpec {
-  optimizer: { name: string; config: Record<string, unknown> };
+  /** Class name, constructor options, and parameter groups as indices into model.parameters(). */
+  optimizer: { name: string; options: Record<string, unknown>; groups: number[][] | null };
   loss: string;
   metrics: string[];
   regularizer: Penalty | null;
@@ -35,8 +38,9 @@ const compiledModels = new WeakMap<TrainableModel, Compiled>();
 /** Each parameter's own penalty (from its layer), before a model-wide regularizer was added. */
 const ownPenalty = new WeakMap<Parameter, Penalty | null>();
 
-function checkPenalty(r: Partial<Penalty> | null | undefined): Penalty | null {
-  if (!r) return null;
+function checkPenalty(option: CompileOptions['regularizer']): Penalty | null {
+  if (!option) return null;
+  const r: Partial<Penalty> = 'penalty' in option ? option.penalty : option;
   const penalty = { l1: r.l1 ?? 0, l2: r.l2 ?? 0 };
   for (const [k, v] of Object.entries(penalty)) {
     if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`compile: regularizer ${k} must be a finite number >= 0, got ${v}`);
@@ -49,7 +53,7 @@ function applyRegularizer(model: TrainableModel, regularizer: Penalty | null): v
   for (const p of model.parameters()) {
     if (!ownPenalty.has(p)) ownPenalty.set(p, p.penalty);
     const own = ownPenalty.get(p) ?? null;
-    if (!regularizer || p.shape.length < 2) {
+    if (!regularizer || isBias(p)) {
       p.penalty = own;
     } else {
       p.penalty = { l1: (own?.l1 ?? 0) + regularizer.l1, l2: (own?.l2 ?? 0) + regularizer.l2 };
@@ -83,15 +87,32 @@ export function compiledOf(model: TrainableModel, what: string): Compiled {
   return compiled;
 }
 
-/** The optimizer's class name and settings, to rebuild it elsewhere. */
-function optimizerSpec(optimizer: Optimizer): CompiledSpec['optimizer'] {
-  const o = optimizer as Optimizer & { name?: string; getConfig?: () => Record<string, unknown> };
-  return { name: o.name ?? o.constructor.name, config: { ...(o.getConfig?.() ?? {}), lr: o.lr } };
+type OptimizerLike = Optimizer & {
+  name?: string;
+  paramGroups?: { params: Parameter[] }[];
+  clipNorm?: number | null;
+  clipValue?: number | null;
+  skipNonFinite?: boolean;
+  checkFinite?: boolean;
+  getConfig?: () => Record<string, unknown>;
+};
+
+/**
+ * How to rebuild the optimizer over another copy of the model: its class, its optimizer-wide
+ * options and its parameter groups. Group hyper-parameters (lr, betas, ...) travel in its state.
+ */
+function optimizerSpec(optimizer: OptimizerLike, params: Parameter[]): CompiledSpec['optimizer'] {
+  const name = optimizer.name ?? optimizer.constructor.name;
+  if (!optimizer.paramGroups) return { name, options: { ...optimizer.getConfig?.(), lr: optimizer.lr }, groups: null };
+  const groups = optimizer.paramGroups.map((g) => g.params.map((p) => params.indexOf(p)));
+  if (groups.some((g) => g.includes(-1))) throw new RangeError(`${name} holds parameters that are not the model's`);
+  const { clipNorm, clipValue, skipNonFinite, checkFinite } = optimizer;
+  return { name, options: { clipNorm, clipValue, skipNonFinite, checkFinite }, groups };
 }
 
-export function specOf(compiled: Compiled): CompiledSpec {
+export function specOf(model: TrainableModel, compiled: Compiled): CompiledSpec {
   return {
-    optimizer: optimizerSpec(compiled.optimizer),
+    optimizer: optimizerSpec(compiled.optimizer, model.parameters()),
     loss: compiled.loss.name,
     metrics: compiled.metrics.map((m) => m.name),
     regularizer: compiled.regularizer,
@@ -100,8 +121,11 @@ export function specOf(compiled: Compiled): CompiledSpec {
 
 /** Rebuilds compiled objects in a worker; the names must resolve through the registry there. */
 export function compileFromSpec(model: TrainableModel, spec: CompiledSpec): Compiled {
+  const params = model.parameters();
+  const { name, options, groups } = spec.optimizer;
+  const optimizerParams: OptimizerParams = groups ? groups.map((g) => ({ params: g.map((i) => params[i]) })) : params;
   return compile(model, {
-    optimizer: createOptimizer(spec.optimizer.name, model.parameters(), spec.optimizer.config),
+    optimizer: createOptimizer(name, optimizerParams, options),
     loss: spec.loss,
     metrics: spec.metrics,
     regularizer: spec.regularizer,

@@ -102,7 +102,7 @@ class WorkerEngine implements Engine<SharedSets> {
       setup: workerSetup,
       modelConfig: model.toConfig(),
       weights: copyWeights(model),
-      spec: compiled && specOf(compiled),
+      spec: compiled && specOf(model, compiled),
       optimizerState: compiled?.optimizer.stateDict() ?? null,
       clip: { clipNorm: clip.clipNorm, clipValue: clip.clipValue },
     });
@@ -121,7 +121,7 @@ class WorkerEngine implements Engine<SharedSets> {
     const optimizer = requireCompiled(this.options.compiled).optimizer;
     const weights = copyWeights(model);
     const result = await this.worker.request<FitEpochResult>(
-      { type: 'fitEpoch', ...settings, lr: optimizer.lr, weights, ...data },
+      { type: 'fitEpoch', ...settings, lr: optimizer.lr, optimizerState: optimizer.stateDict(), weights, ...data },
       transferList(weights),
       onBatchEnd,
     );
@@ -144,7 +144,7 @@ class WorkerEngine implements Engine<SharedSets> {
   }
 
   abort() {
-    this.worker.fail(new DOMException('This operation was aborted', 'AbortError'));
+    this.worker.fail(new Error('aborted'));
   }
 
   close() {

@@ -1,9 +1,10 @@
 // Training: compile, fit, evaluate, predict, callbacks, checkpoints and data splitting.
 import './builtins';
+import './model-methods';
 
 export { compile } from './compile';
 export type { CompileOptions } from './compile';
-export { fit, evaluate, predict } from './fit';
+export { fit, evaluate, predict, AbortError } from './fit';
 export type { FitOptions, EvaluateOptions, RunOptions, History } from './fit';
 export {
   Callback, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, LambdaCallback,
@@ -18,4 +19,4 @@ export type { SplitOptions, Split } from './split';
 export type { Dataset, Targets } from './data';
 export { registerModelFactory, registerOptimizer, registerLoss, registerMetric } from './registry';
 export type { TrainableModel, Optimizer, Loss, Metric, Logs, ForwardOptions } from './types';
-export { accuracy } from './builtins';
+

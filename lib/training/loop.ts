@@ -2,6 +2,7 @@
 // same code runs in the training worker and, in in-process mode, on the main thread.
 import { Tensor } from '../tensor';
 import type { Parameter } from '../parameter';
+import { regularizationLoss } from '../regularizers';
 import { gatherRows, numSamples, rowSize, sliceRows, type Dataset, type Targets } from './data';
 import { deriveSeed, permutation } from './random';
 import type { Logs, Loss, Metric, Optimizer, TrainableModel } from './types';
@@ -27,23 +28,6 @@ export interface EpochOptions {
   batchSize: number;
   shuffle: boolean;
   seed: number;
-}
-
-/** Penalty term of the loss, Σ over parameters of l1 Σ|w| + l2 Σ w². */
-export function penaltyLoss(params: Parameter[]): number {
-  let total = 0;
-  for (const p of params) {
-    if (!p.penalty || !p.trainable) continue;
-    const { l1, l2 } = p.penalty;
-    const w = p.value.data;
-    let abs = 0, sq = 0;
-    for (let i = 0; i < w.length; i++) {
-      abs += Math.abs(w[i]);
-      sq += w[i] * w[i];
-    }
-    total += l1 * abs + l2 * sq;
-  }
-  return total;
 }
 
 /** Running sample-weighted means of named values. */
@@ -104,7 +88,7 @@ export class TrainingLoop {
     optimizer.zeroGrad(this.params);
     const prediction = this.model.forward(x, { training: true, seed });
     const result = loss.compute(prediction, y);
-    const logs = this.measure(prediction, y, result.loss + penaltyLoss(this.params));
+    const logs = this.measure(prediction, y, result.loss + regularizationLoss(this.params));
     this.model.backward(result.grad);
     transformGrads?.(this.params);
     optimizer.step(this.params);
@@ -143,7 +127,7 @@ export class TrainingLoop {
       await hooks.pause?.();
     }
     const logs = averages.means();
-    if (logs.loss !== undefined) logs.loss += penaltyLoss(this.params);
+    if (logs.loss !== undefined) logs.loss += regularizationLoss(this.params);
     return logs;
   }
 

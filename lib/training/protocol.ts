@@ -28,7 +28,9 @@ export interface WorkerInit {
 export interface FitEpochRequest {
   type: 'fitEpoch';
   epoch: number;
+  /** The main thread's optimizer (callbacks may have changed lr or loaded state). */
   lr: number;
+  optimizerState: unknown;
   weights: Float32Array[];
   train: DatasetData;
   validation: DatasetData | null;

@@ -1,12 +1,16 @@
 // Names the training worker resolves to objects: everything a worker rebuilds must be
 // reachable by name (or config) because functions and class instances cannot cross threads.
 // A fit option `workerSetup` names a module the worker imports first, which may register more.
+import { getLoss } from '../losses';
+import { getMetric } from '../metrics';
 import type { Parameter } from '../parameter';
 import type { Loss, Metric, Optimizer, TrainableModel } from './types';
 
 export type ModelFactory = (config: unknown) => TrainableModel;
-/** Builds an optimizer over `params` with settings `config` (e.g. {lr}); defaults for the rest. */
-export type OptimizerFactory = (config: Record<string, unknown>, params: Parameter[]) => Optimizer;
+/** Parameters, or parameter groups, as the optimizers' constructors take them. */
+export type OptimizerParams = Parameter[] | { params: Parameter[] }[];
+/** Builds an optimizer over `params` with constructor options (defaults for the rest). */
+export type OptimizerFactory = (options: Record<string, unknown>, params: OptimizerParams) => Optimizer;
 
 const registry = {
   models: [] as ModelFactory[],
@@ -49,23 +53,24 @@ export function modelFromConfig(config: unknown): TrainableModel {
     const model = factory(config);
     if (model) return model;
   }
-  throw new Error('convkit: no model factory accepts this config (register one with registerModelFactory, in a workerSetup module for workers)');
+  throw new Error('convkit: no model factory accepts this config: a worker rebuilds custom models from a ' +
+    'registerModelFactory call in a workerSetup module (or train with inProcess: true)');
 }
 
-export function createOptimizer(name: string, params: Parameter[], config: Record<string, unknown> = {}): Optimizer {
+export function createOptimizer(name: string, params: OptimizerParams, options: Record<string, unknown> = {}): Optimizer {
   const factory = registry.optimizers.get(normalizeName(name));
   if (!factory) throw new RangeError(`unknown optimizer '${name}' (known: ${known(registry.optimizers)})`);
-  return factory(config, params);
+  return factory(options, params);
 }
 
+/** A registered loss, else one of the losses module (getLoss). */
 export function createLoss(name: string): Loss {
   const factory = registry.losses.get(normalizeName(name));
-  if (!factory) throw new RangeError(`unknown loss '${name}' (known: ${known(registry.losses)})`);
-  return factory();
+  return factory ? factory() : getLoss(name);
 }
 
+/** A registered metric, else one of the metrics module (getMetric). */
 export function createMetric(name: string): Metric {
   const factory = registry.metrics.get(normalizeName(name));
-  if (!factory) throw new RangeError(`unknown metric '${name}' (known: ${known(registry.metrics)})`);
-  return factory();
+  return factory ? factory() : getMetric(name);
 }

@@ -51,7 +51,9 @@ async function start() {
       return { result: await loop.evaluate(fromDatasetData(request.data), request.batchSize, hooks) };
     }
     loadWeights(model, request.weights);
+    // lr first: optimizers whose state holds per-group rates restore them from the state.
     compiled.optimizer.lr = request.lr;
+    compiled.optimizer.loadStateDict(request.optimizerState);
     const logs = await fitEpoch(loop, fromDatasetData(request.train), {
       ...request,
       validation: request.validation && fromDatasetData(request.validation),

@@ -132,7 +132,7 @@ export const softmaxCrossEntropy: Loss = {
 };
 
 registerModelFactory((c) => ((c as LinearConfig)?.kind === 'test-linear' ? LinearModel.fromConfig(c as LinearConfig) : undefined));
-registerOptimizer('testMomentumSgd', (config, params) => new MomentumSGD(params, config.lr as number, config.momentum as number));
+registerOptimizer('testMomentumSgd', (config, params) => new MomentumSGD(params as Parameter[], config.lr as number, config.momentum as number));
 registerLoss('testSoftmaxCrossEntropy', () => softmaxCrossEntropy);
 
 export const setupModule = __filename;
