@@ -121,13 +121,17 @@ void col2im_images(const ConvShape& s, const Plan& p, const float* col, int64_t 
 // side-by-side layout [Og, count*P].
 void to_side_by_side(const ConvShape& s, const Plan& p, const float* nchw, int64_t count, float* out) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    }
   }
 }
 
 void from_side_by_side(const ConvShape& s, const Plan& p, const float* in, int64_t count, float* nchw) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    }
   }
 }
 
