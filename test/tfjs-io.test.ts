@@ -4,12 +4,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import {
-  AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh, Tensor, concat, input, model,
-  type Model,
-} from '../lib';
+import { Conv2D, MaxPool2D, Tensor, input, model, type Model } from '../lib';
 import { ModelImportError, fromTfjsArtifacts, loadLayersModel, saveLayersModel, toTfjsArtifacts } from '../lib/io/tfjs';
 import { lenet5 } from '../lib/models/lenet5';
+import { everyLayer } from './helpers/models';
 import { randomArray, rng } from './helpers/random';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'models');
@@ -56,26 +54,6 @@ test('import: directory, model.json path and file:// URL give the same model; th
   await t.throwsAsync(loadLayersModel('https://example.com/model.json'), { instanceOf: ModelImportError, message: /local paths/ });
 });
 
-/** A convkit model using every exported layer kind. */
-function everyLayer(seed: number): Model {
-  const x = input([3, 9, 9], { name: 'image' });
-  const c1 = new ReLU({ name: 'c1_relu' }).apply(new Conv2D({ name: 'c1', filters: 6, kernelSize: 3, padding: 1 }).apply(x));
-  const b1 = new Conv2D({ name: 'b1', filters: 3, kernelSize: 1 }).apply(c1);
-  const b2 = new Tanh({ name: 'b2_tanh' }).apply(new Conv2D({ name: 'b2', filters: 4, kernelSize: 5, padding: 'same', useBias: false }).apply(c1));
-  const b3 = new Conv2D({ name: 'b3', filters: 2, kernelSize: 1 }).apply(new MaxPool2D({ name: 'b3_pool', poolSize: 3, strides: 1, padding: 1 }).apply(c1));
-  const joined = new BatchNorm2D({ name: 'bn' }).apply(concat([b1, b2, b3], { name: 'joined' }));
-  const pooled = new AvgPool2D({ name: 'avg', poolSize: 2, strides: 2 }).apply(new MaxPool2D({ name: 'mp', poolSize: 3, strides: 2 }).apply(joined));
-  const flat = new Dropout({ name: 'drop', rate: 0.2 }).apply(new Flatten({ name: 'flat' }).apply(pooled));
-  const fc = new Sigmoid({ name: 'fc_sig' }).apply(new Dense({ name: 'fc', units: 7 }).apply(flat));
-  const gap = new GlobalAvgPool2D({ name: 'gap' }).apply(new Conv2D({ name: 'c2', filters: 5, kernelSize: 3, strides: 2 }).apply(joined));
-  const out = new Softmax({ name: 'probs' }).apply(new Dense({ name: 'out', units: 4 }).apply(concat([fc, gap], { name: 'features' })));
-  const m = model({ inputs: x, outputs: out, name: 'every_layer', seed });
-  // BatchNorm running statistics away from their initial values.
-  const random = rng(seed);
-  m.getLayer('bn').setWeights(m.getLayer('bn').getWeights().map((w, i) => new Tensor(Float32Array.from(randomArray(w.size, random), (v) => (i === 3 ? 0.5 + Math.abs(v) : v)), w.shape)));
-  return m;
-}
-
 async function tfjsPredict(m: Model, x: Tensor): Promise<Float32Array> {
   const { modelTopology, weightSpecs, weightData } = toTfjsArtifacts(m);
   const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer;
@@ -90,7 +68,7 @@ for (const [name, make, shape] of [
 ] as const) {
   test(`export ${name}: TensorFlow.js loads it and predicts the same within 1e-4; re-import is exact`, async (t) => {
     const m = make();
-    const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), rng(11)), [...shape]);
+    const x = new Tensor(randomArray((shape as readonly number[]).reduce((a, b) => a * b, 1), rng(11)), [...shape]);
     const ours = m.forward(x).clone();
     const theirs = await tfjsPredict(m, x);
     const err = maxAbs(ours.data, theirs);
