@@ -26,3 +26,8 @@ export type { ExtraState, ModelFileContents } from './io/model-file';
 export * as training from './training';
 export { splitData } from './training';
 export * as models from './models';
+export { featureExtractor, freeze, unfreeze, layerRange, parametersOf, lrGroups, attachHead, cloneModel } from './transfer';
+export type { FeatureExtractorOptions } from './transfer';
+export { loadLayersModel, saveLayersModel, fromTfjsArtifacts, toTfjsArtifacts, ModelImportError } from './io/tfjs';
+export type { TfjsArtifacts } from './io/tfjs';
+export { loadOnnxModel, saveOnnxModel, fromOnnx, toOnnx } from './io/onnx';
