@@ -74,11 +74,12 @@ export function withSettings<T>(settings: { threads?: number; isa?: Isa }, body:
 
 export type Row = Record<string, string | number>;
 
-/** Prints rows as a left-aligned text table; numbers with `digits` decimals. */
+/** Prints rows as a left-aligned text table; non-integer numbers with `digits` decimals. */
 export function printTable(rows: Row[], digits = 1): void {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
-  const cell = (v: string | number | undefined) => (typeof v === 'number' ? v.toFixed(digits) : (v ?? ''));
+  const cell = (v: string | number | undefined) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : (v ?? '');
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(columns));

@@ -1,6 +1,7 @@
 // Convolution and pooling benchmarks: median time, GFLOP/s and % of the measured FMA peak, at 1
 // thread and all threads. `npm run bench:conv -- [--isa=avx2] [--threads=1] [--filter=inception]
 // [--runs=5]`; results also go to bench/results/conv.json.
+import os from 'node:os';
 import { info, getNumThreads, tensor, zeros, type Isa } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, maxPool2d, type Conv2dOptions } from '../lib/ops';
 import { time, gflops, measurePeak, withSettings, printTable, writeResults, type Row } from './common';
@@ -86,6 +87,18 @@ const cases: Case[] = [
   },
 ];
 
+/**
+ * Wall-clock timing, plus the process CPU time per call: on a machine shared with other jobs,
+ * FLOPs per CPU-second (at 1 thread) shows what the kernel does when it has the core.
+ */
+function timeWithCpu(fn: () => void, runs: number): { timing: ReturnType<typeof time>; cpuSeconds: number } {
+  let calls = 0;
+  const start = process.cpuUsage();
+  const timing = time(() => { calls++; fn(); }, { runs, warmup: 2, minSampleSeconds: 0.05 });
+  const used = process.cpuUsage(start);
+  return { timing, cpuSeconds: (used.user + used.system) * 1e-6 / calls };
+}
+
 function option(name: string): string | undefined {
   const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
   return arg?.slice(name.length + 3);
@@ -100,19 +113,22 @@ function main(): void {
   const rows: Row[] = [];
   for (const isa of isas) {
     const peak = withSettings({ isa }, () => measurePeak());
+    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
     console.log(`${isa}: FMA peak ${peak.oneThread.toFixed(1)} GFLOP/s (1 thread), ${peak.allThreads.toFixed(1)} GFLOP/s (${peak.threads} threads)`);
     for (const threads of threadCounts) {
       const peakHere = threads === 1 ? peak.oneThread : peak.allThreads;
       const inceptionTotals = { fwd: { flops: 0, seconds: 0 }, bwd: { flops: 0, seconds: 0 } };
       for (const c of selected) {
-        const t = withSettings({ isa, threads }, () => time(c.setup(), { runs, warmup: 2, minSampleSeconds: 0.05 }));
+        const { timing: t, cpuSeconds } = withSettings({ isa, threads }, () => timeWithCpu(c.setup(), runs));
         const row: Row = { case: c.name, isa, threads, 'median ms': t.median * 1e3, 'min ms': t.min * 1e3, 'max ms': t.max * 1e3 };
         if (c.flops > 0) {
           row['GFLOP/s'] = gflops(c.flops, t.median);
           row['% peak'] = (100 * gflops(c.flops, t.median)) / peakHere;
+          row['GFLOP/cpu-s'] = gflops(c.flops, cpuSeconds);
         } else {
           row['GFLOP/s'] = `${(c.elements / t.median / 1e9).toFixed(2)} Gout/s`;
           row['% peak'] = '';
+          row['GFLOP/cpu-s'] = `${(c.elements / cpuSeconds / 1e9).toFixed(2)} Gout/cpu-s`;
         }
         rows.push(row);
         if (inception.includes(c)) {
@@ -124,7 +140,8 @@ function main(): void {
       for (const [pass, total] of Object.entries(inceptionTotals)) {
         if (total.seconds === 0) continue;
         rows.push({ case: `inception3a convs, all ${pass}`, isa, threads, 'median ms': total.seconds * 1e3, 'min ms': '', 'max ms': '',
-          'GFLOP/s': gflops(total.flops, total.seconds), '% peak': (100 * gflops(total.flops, total.seconds)) / peakHere });
+          'GFLOP/s': gflops(total.flops, total.seconds), '% peak': (100 * gflops(total.flops, total.seconds)) / peakHere,
+          'GFLOP/cpu-s': '' });
       }
     }
   }

@@ -1,9 +1,10 @@
-// Kernel benchmarks: median time, GFLOP/s and the fraction of the measured FMA peak, per ISA
-// and at 1 thread and all threads. `npm run bench:kernels -- [--isa=avx2] [--threads=1]
+// Kernel benchmarks: median time, GFLOP/s and the fraction of the measured FMA peak (the
+// best probe at the start, and a probe run right before the case), per ISA, at 1 thread and
+// all threads. `npm run bench:kernels -- [--isa=avx2] [--threads=1]
 // [--filter=sgemm] [--runs=7]`; results also go to bench/results/kernels.json.
 import { info, getNumThreads, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, writeResults, type Peak, type Row } from './common';
 
 /** A benchmark case: `setup` allocates inputs once and returns the call to time. */
 export interface Case {
@@ -39,11 +40,15 @@ const square = (n: number) => sgemmCase(`${n}`, n, n, n);
 export const cases: Case[] = [
   ...[64, 128, 256, 512, 1024, 2048].map(square),
   // LeNet-5 as GEMMs: conv as im2col (M = out channels, N = output pixels, K = C*KH*KW),
-  // per image and batched over 64 images; dense layers at batch 64 (y = x wᵀ, dw = dyᵀ x).
+  // per image and batched over 64 images, and its backward (dw = dy colᵀ, dcol = wᵀ dy);
+  // dense layers at batch 64 (y = x wᵀ, dw = dyᵀ x).
   sgemmCase('conv1 6x784x25', 6, 784, 25),
   sgemmCase('conv2 16x100x150', 16, 100, 150),
   sgemmCase('conv1 batch64 6x50176x25', 6, 50176, 25),
   sgemmCase('conv2 batch64 16x6400x150', 16, 6400, 150),
+  sgemmCase('conv1 dw 6x25x784', 6, 25, 784, false, true),
+  sgemmCase('conv2 dw 16x150x100', 16, 150, 100, false, true),
+  sgemmCase('conv2 dcol 150x100x16', 150, 100, 16, true, false),
   sgemmCase('fc1 64x120x400', 64, 120, 400, false, true),
   sgemmCase('fc1 dw 120x400x64', 120, 400, 64, true, false),
   sgemmCase('fc2 64x84x120', 64, 84, 120, false, true),
@@ -69,14 +74,18 @@ function main(): void {
     console.log(`# ${isa}: FMA peak ${peak.oneThread.toFixed(1)} GFLOP/s on 1 thread, ${peak.allThreads.toFixed(1)} on ${peak.threads}`);
     for (const threads of threadCounts) {
       withSettings({ isa, threads }, () => {
+        const pick = (p: Peak) => (threads === 1 ? p.oneThread : p.allThreads);
         const peakHere = threads === 1 ? peak.oneThread : peak.allThreads * (threads / peak.threads);
         for (const c of selected) {
+          // A probe next to each case: on a shared machine it sees the same competition.
+          const now = pick(measurePeak(0.02, 3));
           const t = time(c.setup(), { runs });
           const g = gflops(c.flops, t.median);
           const row = { case: c.name, isa, threads, 'median ms': t.median * 1e3, 'min ms': t.min * 1e3,
-            'GFLOP/s': g, '% peak': (100 * g) / peakHere };
+            'GFLOP/s': g, '% peak': (100 * g) / peakHere, '% peak now': (100 * g) / now };
           rows.push(row);
-          console.log(`${c.name}  ${isa}  ${threads}t  ${row['median ms'].toFixed(4)} ms  ${g.toFixed(1)} GFLOP/s  ${row['% peak'].toFixed(1)}%`);
+          console.log(`${c.name}  ${isa}  ${threads}t  ${(t.median * 1e3).toFixed(4)} ms  ${g.toFixed(1)} GFLOP/s  ` +
+            `${row['% peak'].toFixed(1)}% of peak, ${row['% peak now'].toFixed(1)}% of the probe next to it`);
         }
       });
     }

@@ -95,6 +95,15 @@ test('train on a small slice writes every file; predict and featuremaps use the 
   t.is(readPng(path.join(out, 'featuremaps-2.png')).width, maps.width);
 });
 
+test('predict and featuremaps with the shipped pre-trained model (--model lenet5)', (t) => {
+  const p = convkit('predict', '--model', 'lenet5', '--index', '0', '--top', '3');
+  t.is(p.status, 0, p.stderr);
+  t.regex(p.stdout, /test image 0: predicted (\d) \(\d+\.\d%\), label \1\n(\s+\d\s+\d+\.\d\d%\n){3}$/);
+  const file = path.join(dir, 'maps.png');
+  t.is(convkit('featuremaps', '--model', 'lenet5', '--index', '0', '--out', file).status, 0);
+  t.true(readPng(file).height > 300);
+});
+
 test('train reports unreadable data as an error, exit code 1', (t) => {
   const bad = path.join(dir, 'bad-images-idx3-ubyte');
   fs.writeFileSync(bad, Buffer.from([1, 2, 3, 4]));

@@ -8,6 +8,7 @@ import { parseCifar10, readCifar10 } from '../lib/data/cifar10';
 import { head, subset } from '../lib/data/dataset';
 import { loadDataset } from '../lib/data/load';
 import { clearDigitMemoryCache, loadDigits } from '../lib/data/mnist';
+import { digitFromImage } from '../lib/data/digit-image';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convkit-data-'));
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -147,4 +148,28 @@ test('the bundled digits: 10,000 real MNIST digits in [0, 1], every class, cache
   t.deepEqual(loadDigits({ cacheFile }).x.data, fresh.x.data, 'a corrupt cache is rebuilt from the package');
   t.not(fs.readFileSync(cacheFile)[corrupt.length - 1], corrupt[corrupt.length - 1]);
   clearDigitMemoryCache();
+});
+
+test('digitFromImage: a large dark-on-light digit comes out as the 28x28 light-on-dark original', (t) => {
+  const digit = loadDigits().x.data.subarray(0, 784);
+  const [W, H, S] = [110, 100, 3];
+  const data = new Uint8Array(W * H * 3).fill(255);
+  for (let y = 0; y < 28 * S; y++) {
+    for (let x = 0; x < 28 * S; x++) {
+      const v = 255 - Math.round(255 * digit[Math.floor(y / S) * 28 + Math.floor(x / S)]);
+      data.fill(v, ((y + 5) * W + x + 20) * 3, ((y + 5) * W + x + 21) * 3);
+    }
+  }
+  const x = digitFromImage({ width: W, height: H, channels: 3, data }).data;
+  t.is(x.length, 784);
+  const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
+  const [ma, mb] = [mean(digit), mean(x)];
+  let [ab, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < 784; i++) {
+    ab += (digit[i] - ma) * (x[i] - mb);
+    aa += (digit[i] - ma) ** 2;
+    bb += (x[i] - mb) ** 2;
+  }
+  t.true(ab / Math.sqrt(aa * bb) > 0.8, `correlation ${ab / Math.sqrt(aa * bb)}`);
+  t.throws(() => digitFromImage({ width: 40, height: 40, channels: 1, data: new Uint8Array(1600).fill(255) }), { message: /blank/ });
 });

@@ -4,6 +4,7 @@ import test from 'ava';
 import { parameter, tensor, zeros, optimizers, type Parameter } from '../lib';
 import { forEachIsa } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
+import { optimStep } from '../lib/optimizers/native';
 
 type Options = Record<string, unknown>;
 
@@ -344,4 +345,21 @@ test('lr is settable for all groups; groups keep their own options', (t) => {
   t.deepEqual(opt.paramGroups.map((g) => g.lr), [0.25, 0.25]);
   opt.zeroGrad();
   t.deepEqual(Array.from(a2.grad.data), [0, 0]);
+});
+
+test('the native step checks its kind, sizes, hyper-parameters and aliasing', (t) => {
+  const hyper = new Float32Array(11);
+  const theta = new Float32Array(8), grad = new Float32Array(8), m = new Float32Array(8), v = new Float32Array(8);
+  t.notThrows(() => optimStep('adam', hyper, theta, grad, m, v));
+  t.throws(() => optimStep('lion' as never, hyper, theta, grad, m, v), { instanceOf: RangeError, message: "optimStep: unknown optimizer kind 'lion'" });
+  t.throws(() => optimStep('adam', hyper, theta, new Float32Array(7), m, v), { instanceOf: RangeError, message: /'grad' has 7 elements, expected theta.length = 8/ });
+  t.throws(() => optimStep('adam', hyper, theta, grad, m, null), { instanceOf: TypeError, message: /'state2' must be a Float32Array/ });
+  t.throws(() => optimStep('adam', new Float32Array(10), theta, grad, m, v), { instanceOf: RangeError, message: /'hyper' has 10 elements/ });
+  t.throws(() => optimStep('adam', Float32Array.from({ length: 11 }, (_, i) => (i === 6 ? NaN : 0)), theta, grad, m, v),
+    { instanceOf: RangeError, message: /hyper-parameter 6 is not finite/ });
+  t.throws(() => optimStep('adam', hyper, theta, grad, theta.subarray(4), v), { instanceOf: RangeError });
+  const big = new Float32Array(16);
+  t.throws(() => optimStep('momentum', hyper, big.subarray(0, 8), big.subarray(7, 15), m, null), {
+    instanceOf: RangeError, message: "optimStep: 'theta' and 'grad' share memory" });
+  t.notThrows(() => optimStep('sgd', hyper, big.subarray(0, 8), big.subarray(8, 16), null, null));
 });

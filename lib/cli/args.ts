@@ -113,7 +113,8 @@ export function helpText(command: Command): string {
   const rows = Object.entries(command.options).map(([flag, spec]) => {
     const left = `--${flag}${spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : 'X')}`}`;
     const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
-    return [left, spec.help + def] as const;
+    const choices = spec.value && spec.choices ? `: ${spec.choices.join(', ')}` : '';
+    return [left, spec.help + choices + def] as const;
   });
   rows.push(['--help', 'show this help']);
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;

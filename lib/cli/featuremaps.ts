@@ -1,4 +1,5 @@
 // convkit featuremaps: one image through every layer of a trained model, as a PNG grid.
+import fs from 'node:fs';
 import path from 'node:path';
 import { writePng } from '../io/png';
 import { featureMapGrid } from '../viz/grid';
@@ -14,7 +15,8 @@ async function run(v: ParsedValues, positionals: string[]): Promise<void> {
   const { x, label, what } = chooseInput(v, positionals, dir);
   const guess = argmaxRows(model.forward(x))[0];
   const title = `${what}: ${label === null ? '' : `label ${label}, `}predicted ${guess}`;
-  const file = (v.out as string | undefined) ?? path.join(dir, v.index !== undefined ? `featuremaps-${v.index}.png` : 'featuremaps-image.png');
+  const name = v.index !== undefined ? `featuremaps-${v.index}.png` : 'featuremaps-image.png';
+  const file = (v.out as string | undefined) ?? (fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? path.join(dir, name) : name);
   writePng(file, featureMapGrid(layerActivations(model, x), { title }));
   process.stdout.write(`${title}\nwrote ${file}\n`);
 }
@@ -25,9 +27,9 @@ export const featuremapsCommand: Command = {
   summary: 'Draw the feature maps of one image through every layer (conv1, relu1, pool1, ...) as a PNG.',
   positionals: { name: 'IMAGE.png', max: 1 },
   options: {
-    model: { kind: 'string', value: 'DIR', default: './convkit-run', help: "a directory written by 'convkit train'" },
+    model: { kind: 'string', value: 'DIR|lenet5', default: './convkit-run', help: "a directory written by 'convkit train', or lenet5 (the shipped pre-trained model)" },
     index: { kind: 'int', value: 'N', min: 0, help: "image N of the run's test split" },
-    out: { kind: 'string', value: 'FILE', help: 'PNG to write (default DIR/featuremaps-N.png)' },
+    out: { kind: 'string', value: 'FILE', help: 'PNG to write (default DIR/featuremaps-N.png, or ./featuremaps-N.png for lenet5)' },
     threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },
   },
   run,

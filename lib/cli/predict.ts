@@ -1,6 +1,4 @@
 // convkit predict: the class of a PNG image, or of image N of a run's test split.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Tensor } from '../tensor';
 import { readPng } from '../io/png';
 import { digitFromImage } from '../data/digit-image';
@@ -14,8 +12,7 @@ export function chooseInput(v: ParsedValues, positionals: string[], dir: string)
     throw new UsageError('give either an IMAGE.png or --index N (an image of the run\'s test split)');
   }
   if (index !== undefined) {
-    const runDir = fs.statSync(dir).isDirectory() ? dir : path.dirname(dir);
-    const test = loadSplit(readRunInfo(runDir)).test;
+    const test = loadSplit(readRunInfo(dir)).test;
     return { x: sample(test, index), label: test.y[index], what: `test image ${index}` };
   }
   return { x: digitFromImage(readPng(positionals[0])), label: null, what: positionals[0] };
@@ -43,7 +40,7 @@ export const predictCommand: Command = {
   summary: 'Classify a PNG digit (any size; dark-on-light pictures are inverted, larger ones centred as MNIST) or test image N of the run.',
   positionals: { name: 'IMAGE.png', max: 1 },
   options: {
-    model: { kind: 'string', value: 'DIR', default: './convkit-run', help: "a directory written by 'convkit train'" },
+    model: { kind: 'string', value: 'DIR|lenet5', default: './convkit-run', help: "a directory written by 'convkit train', or lenet5 (the shipped pre-trained model)" },
     index: { kind: 'int', value: 'N', min: 0, help: "image N of the run's test split instead of a PNG" },
     top: { kind: 'int', value: 'K', min: 1, max: 1000, help: 'also list the K most likely classes' },
     threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },

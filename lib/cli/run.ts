@@ -9,6 +9,7 @@ import { loadDataset } from '../data/load';
 import { splitData } from '../training/split';
 import type { Model } from '../model';
 import { loadModel } from '../io/model-file';
+import { lenet5 } from '../models/lenet5';
 import { UsageError } from './args';
 
 export interface RunInfo {
@@ -47,7 +48,16 @@ export function writeRunInfo(dir: string, info: RunInfo): void {
   fs.writeFileSync(path.join(dir, RUN_FILE), `${JSON.stringify(info, null, 2)}\n`);
 }
 
-export function readRunInfo(dir: string): RunInfo {
+/** `--model lenet5` names the shipped pre-trained model, made by the default run. */
+export const PRETRAINED = 'lenet5';
+const DEFAULT_RUN: RunInfo = {
+  format: 'convkit.run', version: 1, data: 'mnist', limit: null, seed: 1, validation: 0.1, test: 0.1, command: 'convkit train',
+};
+
+/** The run.json of a run directory, or of the directory holding a model file. */
+export function readRunInfo(model: string): RunInfo {
+  if (model === PRETRAINED) return DEFAULT_RUN;
+  const dir = fs.existsSync(model) && !fs.statSync(model).isDirectory() ? path.dirname(model) : model;
   const file = path.join(dir, RUN_FILE);
   let info: RunInfo;
   try {
@@ -61,8 +71,9 @@ export function readRunInfo(dir: string): RunInfo {
   return info;
 }
 
-/** The model of a run directory (DIR/model.convkit), or a model file itself. */
-export function loadRunModel(dirOrFile: string): Promise<Model> {
+/** The model of a run directory (DIR/model.convkit), a model file, or 'lenet5' (the shipped one). */
+export async function loadRunModel(dirOrFile: string): Promise<Model> {
+  if (dirOrFile === PRETRAINED) return lenet5({ pretrained: true });
   if (!fs.existsSync(dirOrFile)) throw new UsageError(`--model ${dirOrFile}: no such file or directory`);
   return loadModel(fs.statSync(dirOrFile).isDirectory() ? path.join(dirOrFile, MODEL_FILE) : dirOrFile);
 }

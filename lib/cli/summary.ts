@@ -14,7 +14,7 @@ export const summaryCommand: Command = {
   usage: 'convkit summary [--model lenet5|DIR] [--variant relu-max|tanh-avg]',
   summary: 'Print the layers, output shapes and parameter counts of LeNet-5 or of a trained model.',
   options: {
-    model: { kind: 'string', value: 'lenet5|DIR', default: 'lenet5', help: "'lenet5' or a directory written by 'convkit train'" },
+    model: { kind: 'string', value: 'lenet5|DIR', default: 'lenet5', help: "'lenet5' (a fresh LeNet-5) or a directory written by 'convkit train'" },
     variant: { kind: 'string', choices: LENET5_VARIANTS, default: 'relu-max', help: 'LeNet-5 variant (with --model lenet5)' },
   },
   run,

@@ -27,7 +27,7 @@ export interface LeNet5Options {
   penalty?: { l1?: number; l2?: number };
   /** Seed of the weight initialization. */
   seed?: number;
-  /** Load the shipped weights trained on the bundled digits (relu-max, 10 classes, no dropout). */
+  /** Load the shipped weights: the default `convkit train` run (relu-max, dropout 0.25, 10 classes). */
   pretrained?: boolean;
 }
 

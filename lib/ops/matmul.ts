@@ -1,5 +1,6 @@
 // Matrix products on 2-D tensors: matmul, and the dense layer's forward and backward (PyTorch
-// Linear layout: weight [out, in]). All run on the native sgemm.
+// Linear layout: weight [out, in]). All run on the native sgemm. Outputs (out, dx, dw) must
+// not share memory with the inputs.
 import { Tensor, formatShape, zeros } from '../tensor';
 import { binding } from '../native';
 
@@ -18,7 +19,8 @@ function output(fn: string, name: string, out: Tensor | undefined, shape: readon
   if (out === undefined) return zeros(shape);
   if (!(out instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor`);
   if (out.rank !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`${fn}: ${name} has shape ${formatShape(out.shape)}, expected ${formatShape(shape)} (${from})`);
+    const expected = formatShape(shape);
+    throw new RangeError(`${fn}: ${name} has shape ${formatShape(out.shape)}, expected ${expected} (${from})`);
   }
   return out;
 }
@@ -51,7 +53,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const [M, K] = transposeA ? [a1, a0] : [a0, a1];
   const [Kb, N] = transposeB ? [b1, b0] : [b0, b1];
   if (K !== Kb) {
-    const op = (name: string, t: Tensor, tr: boolean) => `${name}${tr ? 'ᵀ' : ''} ${formatShape(tr ? [t.shape[1], t.shape[0]] : t.shape)}`;
+    const op = (name: string, t: Tensor, tr: boolean) =>
+      `${name}${tr ? 'ᵀ' : ''} ${formatShape(tr ? [t.shape[1], t.shape[0]] : t.shape)}`;
     throw new RangeError(`matmul: inner dimensions differ: ${op('a', a, transposeA)} times ${op('b', b, transposeB)}`);
   }
   const out = output('matmul', 'out', opts.out, [M, N], `a ${formatShape(a.shape)}, b ${formatShape(b.shape)}`);
@@ -60,16 +63,19 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 }
 
 /** Checks x [N, in], w [out, in], the bias (or its gradient) [out] | null; returns [N, in, out]. */
-function linearShapes(fn: string, x: Tensor, w: Tensor, b: Tensor | null | undefined, bName = 'b'): [number, number, number] {
+function linearShapes(fn: string, x: Tensor, w: Tensor, b: Tensor | null | undefined, bName = 'b'):
+  [number, number, number] {
   const [N, inFeatures] = expect2d(fn, 'x', x);
   const [outFeatures, wIn] = expect2d(fn, 'w', w);
   if (wIn !== inFeatures) {
-    throw new RangeError(`${fn}: w ${formatShape(w.shape)} must be [out, in] with in = ${inFeatures} of x ${formatShape(x.shape)}`);
+    throw new RangeError(
+      `${fn}: w ${formatShape(w.shape)} must be [out, in] with in = ${inFeatures} of x ${formatShape(x.shape)}`);
   }
   if (b != null) {
     if (!(b instanceof Tensor)) throw new TypeError(`${fn}: ${bName} must be a Tensor or null`);
     if (b.rank !== 1 || b.shape[0] !== outFeatures) {
-      throw new RangeError(`${fn}: ${bName} has shape ${formatShape(b.shape)}, expected [${outFeatures}] (w ${formatShape(w.shape)})`);
+      throw new RangeError(
+        `${fn}: ${bName} has shape ${formatShape(b.shape)}, expected [${outFeatures}] (w ${formatShape(w.shape)})`);
     }
   }
   return [N, inFeatures, outFeatures];
@@ -96,11 +102,13 @@ export interface LinearGrads {
  * db += Σ_n dy[n, :]. The parameter gradients ACCUMULATE, as Parameter.grad expects (the
  * optimizer's zeroGrad clears them). Returns the three (dx null when needDx is false).
  */
-export function linearBackward(x: Tensor, w: Tensor, dy: Tensor, grads: LinearGrads): { dx: Tensor | null; dw: Tensor; db: Tensor | null } {
+export function linearBackward(x: Tensor, w: Tensor, dy: Tensor, grads: LinearGrads):
+  { dx: Tensor | null; dw: Tensor; db: Tensor | null } {
   const [N, inFeatures, outFeatures] = linearShapes('linearBackward', x, w, grads.db, 'db');
   const [dyN, dyOut] = expect2d('linearBackward', 'dy', dy);
   if (dyN !== N || dyOut !== outFeatures) {
-    throw new RangeError(`linearBackward: dy has shape ${formatShape(dy.shape)}, expected [${N}, ${outFeatures}] (x ${formatShape(x.shape)}, w ${formatShape(w.shape)})`);
+    const inputs = `x ${formatShape(x.shape)}, w ${formatShape(w.shape)}`;
+    throw new RangeError(`linearBackward: dy has shape ${formatShape(dy.shape)}, expected [${N}, ${outFeatures}] (${inputs})`);
   }
   const dw = output('linearBackward', 'dw', grads.dw, w.shape, `w ${formatShape(w.shape)}`);
   gemm(true, false, outFeatures, inFeatures, N, 1, dy.data, x.data, 1, dw.data);

@@ -144,7 +144,7 @@ class WorkerEngine implements Engine<SharedSets> {
   }
 
   abort() {
-    this.worker.fail(new DOMException('This operation was aborted', 'AbortError'));
+    this.worker.fail(new Error('aborted'));
   }
 
   close() {

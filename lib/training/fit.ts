@@ -5,7 +5,7 @@ import { CallbackList, type CallbackLike, type FitParams } from './callbacks';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint';
 import { compiledOf, type Compiled } from './compile';
 import { checkDataset, numSamples, sliceRows, type Dataset, type Targets } from './data';
-import { createEngine, type EngineOptions } from './engine';
+import { createEngine, type Engine } from './engine';
 import { ProgressBar, type ProgressStream } from './progress';
 import type { ClipOptions } from './protocol';
 import { randomSeed } from './random';
@@ -16,7 +16,7 @@ export interface RunOptions {
   inProcess?: boolean;
   /** Module the worker imports first: it registers custom layers, losses, metrics. */
   workerSetup?: string;
-  /** Aborting rejects with signal.reason (an AbortError by default); see fit for the model's state. */
+  /** Aborting rejects with an AbortError (its cause: signal.reason); see fit for the model's state. */
   signal?: AbortSignal;
   batchSize?: number;
 }
@@ -68,8 +68,18 @@ function validationSet(data: Dataset, options: FitOptions): { train: Dataset; va
   return { train: slice(0, nTrain), validation: slice(nTrain, n) };
 }
 
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+/** Node's convention (as fs and timers/promises): an Error named AbortError, the signal's reason as its cause. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+
+  constructor(cause?: unknown) {
+    super('The operation was aborted', { cause });
+    this.name = 'AbortError';
+  }
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(signal.reason);
 }
 
 /** Rejects as soon as `signal` aborts; `onAbort` runs first (to stop the work). */
@@ -86,8 +96,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
-function engineOptions(model: TrainableModel, compiled: Compiled | null, options: FitOptions): EngineOptions {
-  return { model, compiled, inProcess: options.inProcess ?? false, workerSetup: options.workerSetup ?? null, clip: options };
+/** Starts an engine; if `signal` aborts first, rejects and closes the engine once it is up. */
+async function startEngine(model: TrainableModel, compiled: Compiled | null, options: RunOptions & ClipOptions): Promise<Engine> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const starting = createEngine({
+    model, compiled, inProcess: options.inProcess ?? false, workerSetup: options.workerSetup ?? null, clip: options,
+  });
+  return abortable(starting, signal, () => void starting.then((engine) => engine.close(), () => {}));
 }
 
 /** Callbacks in the order fit calls them: the user's, the progress bar, then checkpoints. */
@@ -102,7 +118,7 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
 
 /**
  * Trains the compiled model on (x, y). Returns the per-epoch history. On abort it rejects with
- * signal.reason; the model then holds the weights of the last completed epoch (worker mode) or
+ * an AbortError; the model then holds the weights of the last completed epoch (worker mode) or
  * of the last completed batch (in-process mode).
  */
 export async function fit(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions = {}): Promise<History> {
@@ -119,7 +135,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   const callbacks = new CallbackList(orderCallbacks(options), { model, optimizer: compiled.optimizer, params, seed, stopTraining: false });
   const context = callbacks.context;
   const history: History = { epoch: [], history: {}, params };
-  const engine = await abortable(createEngine(engineOptions(model, compiled, options)), options.signal, () => {});
+  const engine = await startEngine(model, compiled, options);
   const stop = () => engine.stop();
   try {
     await callbacks.call('onTrainBegin', {});
@@ -157,7 +173,7 @@ export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, opt
   const compiled = compiledOf(model, 'evaluate');
   const data = checkDataset(x, y, 'evaluate');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'evaluate');
-  const engine = await abortable(createEngine(engineOptions(model, compiled, options)), options.signal, () => {});
+  const engine = await startEngine(model, compiled, options);
   try {
     return await abortable(engine.evaluate(data, batchSize), options.signal, () => engine.abort());
   } finally {
@@ -169,7 +185,7 @@ export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, opt
 export async function predict(model: TrainableModel, x: Tensor, options: RunOptions = {}): Promise<Tensor> {
   if (!(x instanceof Tensor) || x.rank < 2) throw new TypeError('predict: x must be a Tensor [N, ...]');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'predict');
-  const engine = await abortable(createEngine(engineOptions(model, null, options)), options.signal, () => {});
+  const engine = await startEngine(model, null, options);
   try {
     return await abortable(engine.predict(x, batchSize), options.signal, () => engine.abort());
   } finally {

@@ -4,7 +4,7 @@ import './model-methods';
 
 export { compile } from './compile';
 export type { CompileOptions } from './compile';
-export { fit, evaluate, predict } from './fit';
+export { fit, evaluate, predict, AbortError } from './fit';
 export type { FitOptions, EvaluateOptions, RunOptions, History } from './fit';
 export {
   Callback, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, LambdaCallback,

@@ -53,7 +53,8 @@ export function modelFromConfig(config: unknown): TrainableModel {
     const model = factory(config);
     if (model) return model;
   }
-  throw new Error('convkit: no model factory accepts this config (register one with registerModelFactory, in a workerSetup module for workers)');
+  throw new Error('convkit: no model factory accepts this config: a worker rebuilds custom models from a ' +
+    'registerModelFactory call in a workerSetup module (or train with inProcess: true)');
 }
 
 export function createOptimizer(name: string, params: OptimizerParams, options: Record<string, unknown> = {}): Optimizer {

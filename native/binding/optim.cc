@@ -1,6 +1,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -11,6 +12,12 @@ namespace convkit::binding {
 namespace {
 
 constexpr size_t kHyper = 11;
+
+bool overlap(const View<float>& a, const View<float>& b) {
+  if (a.size == 0 || b.size == 0) return false;
+  auto a0 = reinterpret_cast<uintptr_t>(a.data), b0 = reinterpret_cast<uintptr_t>(b.data);
+  return a0 < b0 + b.size * sizeof(float) && b0 < a0 + a.size * sizeof(float);
+}
 static_assert(sizeof(OptimHyper) == kHyper * sizeof(float), "OptimHyper is a row of floats");
 
 // Number of state buffers each optimizer kind keeps, by name.
@@ -46,6 +53,17 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
     auto view = args.floats(4 + s, name);
     args.expect_size(view, theta.size, name, "theta.length");
     state[s] = view.data;
+  }
+  // The kernels take their buffers as non-aliasing (__restrict): two views of one memory would
+  // give wrong numbers silently.
+  const View<float> buffers[4] = {theta, grad, {state[0], state[0] ? theta.size : 0}, {state[1], state[1] ? theta.size : 0}};
+  const char* names[4] = {"theta", "grad", "state1", "state2"};
+  for (int a = 0; a < 4; ++a) {
+    for (int b = a + 1; b < 4; ++b) {
+      if (overlap(buffers[a], buffers[b])) {
+        args.range_error(std::string("'") + names[a] + "' and '" + names[b] + "' share memory");
+      }
+    }
   }
   OptimHyper h;
   std::memcpy(&h, hyper.data, sizeof(h));

@@ -10,9 +10,12 @@
 namespace convkit {
 namespace {
 
-// im2col buffers stay below this many floats (8 MiB); larger images are done in bands of
+// im2col buffers stay below this many floats (4 MiB); larger images are done in bands of
 // output rows.
-constexpr int64_t kColCap = int64_t{1} << 21;
+constexpr int64_t kColCap = int64_t{1} << 20;
+// Images smaller than this many output pixels are put side by side in the GEMM's columns: a
+// GEMM this wide runs near its best, many narrow ones do not.
+constexpr int64_t kMinCols = 512;
 
 // Reused per thread: a convolution allocates nothing once its buffers have grown.
 thread_local std::vector<float> tl_col;
@@ -23,18 +26,14 @@ float* grow(std::vector<float>& buffer, int64_t size) {
   return buffer.data();
 }
 
-// 1x1, stride 1, no padding: the image itself is the im2col matrix.
-bool is_pointwise(const ConvShape& s) {
-  return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
-         s.OH == s.H && s.OW == s.W;
-}
-
 struct Plan {
   int64_t Cg, Og, K;  // channels in and out per group, K = Cg*KH*KW
   int64_t P;          // OH*OW
-  int64_t band;       // output rows per im2col band
+  int64_t images;     // images per GEMM, side by side in the columns
+  int64_t band;       // output rows per im2col band (all of them when images > 1)
+  // 1x1, stride 1, unpadded, one image per GEMM: the image is its own im2col matrix.
   bool pointwise;
-  // Images split over the pool when there are enough of them; else one image at a time, with
+  // Images split over the pool when there are enough of them; else one batch at a time, with
   // sgemm and im2col parallel inside.
   int64_t chunks;
 };
@@ -45,33 +44,44 @@ Plan make_plan(const ConvShape& s) {
   p.Og = s.O / s.groups;
   p.K = p.Cg * s.KH * s.KW;
   p.P = s.OH * s.OW;
-  const int64_t max_rows = std::max<int64_t>(1, kColCap / p.K / s.OW);
-  const int64_t bands = (s.OH + max_rows - 1) / max_rows;
-  p.band = (s.OH + bands - 1) / bands;
-  p.pointwise = is_pointwise(s);
   const int64_t threads = num_threads();
   p.chunks = threads > 1 && s.N >= threads ? threads : 1;
+  const int64_t per_chunk = (s.N + p.chunks - 1) / p.chunks;
+  p.images = std::max<int64_t>(1, std::min({(kMinCols + p.P - 1) / p.P, per_chunk, kColCap / p.K / p.P}));
+  const int64_t max_rows = p.images > 1 ? s.OH : std::max<int64_t>(1, kColCap / p.K / s.OW);
+  const int64_t bands = (s.OH + max_rows - 1) / max_rows;
+  p.band = (s.OH + bands - 1) / bands;
+  p.pointwise = p.images == 1 && s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+                s.pad_left == 0 && s.OH == s.H && s.OW == s.W;
   return p;
 }
 
-// Runs image_fn(n, chunk, col, parallel) for every image, with a per-thread col buffer, over
-// chunks of images; chunk_fn(chunk) runs before the chunk's first image. `parallel` says the
-// images come one at a time, so the work inside an image should be split over the pool.
-template <typename ImageFn, typename ChunkFn>
-void for_each_image(const ConvShape& s, const Plan& p, ImageFn image_fn, ChunkFn chunk_fn) {
-  const int64_t col_size = p.pointwise ? 0 : p.K * p.band * s.OW;
-  if (p.chunks == 1) {
-    chunk_fn(0);
-    float* col = grow(tl_col, col_size);
-    for (int64_t n = 0; n < s.N; ++n) image_fn(n, 0, col, true);
-    return;
-  }
-  parallel_for(p.chunks, 1, [&](int64_t c0, int64_t c1) {
-    float* col = grow(tl_col, col_size);
-    for (int64_t c = c0; c < c1; ++c) {
-      chunk_fn(c);
-      for (int64_t n = s.N * c / p.chunks; n < s.N * (c + 1) / p.chunks; ++n) image_fn(n, c, col, false);
+// Per-thread scratch: the im2col matrix, and (for several images per GEMM) the GEMM's output or
+// the gathered dy, [Og, columns].
+struct Scratch {
+  float* col;
+  float* gathered;
+};
+
+// Runs batch_fn(n0, count, chunk, scratch, parallel) for consecutive batches of at most
+// p.images images (one GEMM each per channel group), over chunks of images; chunk_fn(chunk) runs
+// before the chunk's first batch. `parallel` says the batches come one at a time, so work inside
+// a batch should use the pool.
+template <typename BatchFn, typename ChunkFn>
+void for_each_batch(const ConvShape& s, const Plan& p, BatchFn batch_fn, ChunkFn chunk_fn) {
+  const int64_t cols = p.images > 1 ? p.images * p.P : p.band * s.OW;
+  const int64_t col_size = p.pointwise ? 0 : p.K * cols, gathered_size = p.images > 1 ? p.Og * cols : 0;
+  auto run_chunk = [&](int64_t chunk, bool parallel) {
+    float* buffer = grow(tl_col, col_size + gathered_size);
+    chunk_fn(chunk);
+    const int64_t end = s.N * (chunk + 1) / p.chunks;
+    for (int64_t n = s.N * chunk / p.chunks; n < end; n += p.images) {
+      batch_fn(n, std::min(p.images, end - n), chunk, Scratch{buffer, buffer + col_size}, parallel);
     }
+  };
+  if (p.chunks == 1) return run_chunk(0, true);
+  parallel_for(p.chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) run_chunk(c, false);
   });
 }
 
@@ -85,20 +95,40 @@ void over_channels(int64_t C, bool parallel, Fn fn) {
   }
 }
 
-void im2col_channels(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col,
-                     bool parallel) {
-  const int64_t rows = s.KH * s.KW * (oh1 - oh0) * s.OW;
-  over_channels(C, parallel, [&](int64_t c0, int64_t c1) {
-    im2col(s, c1 - c0, x + c0 * s.H * s.W, oh0, oh1, col + c0 * rows);
-  });
+// im2col of `count` images (x points at the first image's group channels), side by side:
+// image i fills columns [i*band_cols, (i+1)*band_cols) of rows ld floats apart.
+void im2col_images(const ConvShape& s, const Plan& p, const float* x, int64_t count, int64_t oh0, int64_t oh1,
+                   float* col, int64_t ld, bool parallel) {
+  const int64_t band_cols = (oh1 - oh0) * s.OW, rows = s.KH * s.KW * ld;
+  for (int64_t i = 0; i < count; ++i) {
+    over_channels(p.Cg, parallel, [&](int64_t c0, int64_t c1) {
+      im2col(s, c1 - c0, x + (i * s.C + c0) * s.H * s.W, oh0, oh1, col + c0 * rows + i * band_cols, ld);
+    });
+  }
 }
 
-void col2im_channels(const ConvShape& s, int64_t C, const float* col, int64_t oh0, int64_t oh1, float* dx,
-                     bool parallel) {
-  const int64_t rows = s.KH * s.KW * (oh1 - oh0) * s.OW;
-  over_channels(C, parallel, [&](int64_t c0, int64_t c1) {
-    col2im(s, c1 - c0, col + c0 * rows, oh0, oh1, dx + c0 * s.H * s.W);
-  });
+void col2im_images(const ConvShape& s, const Plan& p, const float* col, int64_t ld, int64_t count, int64_t oh0,
+                   int64_t oh1, float* dx, bool parallel) {
+  const int64_t band_cols = (oh1 - oh0) * s.OW, rows = s.KH * s.KW * ld;
+  for (int64_t i = 0; i < count; ++i) {
+    over_channels(p.Cg, parallel, [&](int64_t c0, int64_t c1) {
+      col2im(s, c1 - c0, col + c0 * rows + i * band_cols, ld, oh0, oh1, dx + (i * s.C + c0) * s.H * s.W);
+    });
+  }
+}
+
+// Copies the Og x P block of each of `count` images between NCHW (image stride O*P) and the
+// side-by-side layout [Og, count*P].
+void to_side_by_side(const ConvShape& s, const Plan& p, const float* nchw, int64_t count, float* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+  }
+}
+
+void from_side_by_side(const ConvShape& s, const Plan& p, const float* in, int64_t count, float* nchw) {
+  for (int64_t i = 0; i < count; ++i) {
+    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+  }
 }
 
 // sum_i p[i], in eight fixed lanes so it vectorises and gives the same bits every time.
@@ -117,29 +147,35 @@ float sum(const float* p, int64_t n) {
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const Plan p = make_plan(s);
-  auto image = [&](int64_t n, int64_t, float* col, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool parallel) {
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* xg = x + (n * s.C + g * p.Cg) * s.H * s.W;
+      const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
       const float* wg = w + g * p.Og * p.K;
-      float* yg = y + (n * s.O + g * p.Og) * p.P;
+      float* yg = y + (n0 * s.O + g * p.Og) * p.P;
       if (p.pointwise) {
         sgemm(false, false, p.Og, p.P, p.K, 1.0f, wg, p.K, xg, p.P, 0.0f, yg, p.P);
         continue;
       }
       for (int64_t oh0 = 0; oh0 < s.OH; oh0 += p.band) {
-        const int64_t oh1 = std::min(s.OH, oh0 + p.band), cols = (oh1 - oh0) * s.OW;
-        im2col_channels(s, p.Cg, xg, oh0, oh1, col, parallel);
-        sgemm(false, false, p.Og, cols, p.K, 1.0f, wg, p.K, col, cols, 0.0f, yg + oh0 * s.OW, p.P);
+        const int64_t oh1 = std::min(s.OH, oh0 + p.band), cols = count * (oh1 - oh0) * s.OW;
+        im2col_images(s, p, xg, count, oh0, oh1, scratch.col, cols, parallel);
+        if (count == 1) {
+          sgemm(false, false, p.Og, cols, p.K, 1.0f, wg, p.K, scratch.col, cols, 0.0f, yg + oh0 * s.OW, p.P);
+        } else {
+          sgemm(false, false, p.Og, cols, p.K, 1.0f, wg, p.K, scratch.col, cols, 0.0f, scratch.gathered, cols);
+          from_side_by_side(s, p, scratch.gathered, count, yg);
+        }
       }
     }
-    if (b) {
+    if (!b) return;
+    for (int64_t n = n0; n < n0 + count; ++n) {
       for (int64_t o = 0; o < s.O; ++o) {
         float* row = y + (n * s.O + o) * p.P;
         for (int64_t i = 0; i < p.P; ++i) row[i] += b[o];
       }
     }
   };
-  for_each_image(s, p, image, [](int64_t) {});
+  for_each_batch(s, p, batch, [](int64_t) {});
 }
 
 // dW_g += sum_n dY_{n,g} col_{n,g}^T (per chunk of images, then summed in chunk order),
@@ -147,35 +183,40 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
 void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db) {
   const Plan p = make_plan(s);
-  const int64_t w_size = s.O * p.K;
+  const int64_t w_size = s.O * p.K, image = s.C * s.H * s.W;
   float* partials = grow(tl_partials, p.chunks * w_size);
   auto chunk_start = [&](int64_t chunk) { std::memset(partials + chunk * w_size, 0, sizeof(float) * w_size); };
-  auto image = [&](int64_t n, int64_t chunk, float* col, bool parallel) {
-    float* dx_n = dx ? dx + n * s.C * s.H * s.W : nullptr;
-    if (dx_n && !p.pointwise) std::memset(dx_n, 0, sizeof(float) * s.C * s.H * s.W);
+  auto batch = [&](int64_t n0, int64_t count, int64_t chunk, Scratch scratch, bool parallel) {
+    if (dx && !p.pointwise) std::memset(dx + n0 * image, 0, sizeof(float) * count * image);
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* xg = x + (n * s.C + g * p.Cg) * s.H * s.W;
+      const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
       const float* wg = w + g * p.Og * p.K;
-      const float* dyg = dy + (n * s.O + g * p.Og) * p.P;
+      const float* dyg = dy + (n0 * s.O + g * p.Og) * p.P;
       float* dwg = partials + chunk * w_size + g * p.Og * p.K;
-      float* dxg = dx_n ? dx_n + g * p.Cg * s.H * s.W : nullptr;
+      float* dxg = dx ? dx + n0 * image + g * p.Cg * s.H * s.W : nullptr;
       if (p.pointwise) {
         sgemm(false, true, p.Og, p.K, p.P, 1.0f, dyg, p.P, xg, p.P, 1.0f, dwg, p.K);
         if (dxg) sgemm(true, false, p.K, p.P, p.Og, 1.0f, wg, p.K, dyg, p.P, 0.0f, dxg, p.P);
         continue;
       }
       for (int64_t oh0 = 0; oh0 < s.OH; oh0 += p.band) {
-        const int64_t oh1 = std::min(s.OH, oh0 + p.band), cols = (oh1 - oh0) * s.OW;
+        const int64_t oh1 = std::min(s.OH, oh0 + p.band), cols = count * (oh1 - oh0) * s.OW;
+        im2col_images(s, p, xg, count, oh0, oh1, scratch.col, cols, parallel);
         const float* dy_band = dyg + oh0 * s.OW;
-        im2col_channels(s, p.Cg, xg, oh0, oh1, col, parallel);
-        sgemm(false, true, p.Og, p.K, cols, 1.0f, dy_band, p.P, col, cols, 1.0f, dwg, p.K);
+        int64_t ld_dy = p.P;
+        if (count > 1) {
+          to_side_by_side(s, p, dyg, count, scratch.gathered);
+          dy_band = scratch.gathered;
+          ld_dy = cols;
+        }
+        sgemm(false, true, p.Og, p.K, cols, 1.0f, dy_band, ld_dy, scratch.col, cols, 1.0f, dwg, p.K);
         if (!dxg) continue;
-        sgemm(true, false, p.K, cols, p.Og, 1.0f, wg, p.K, dy_band, p.P, 0.0f, col, cols);  // col := dcol
-        col2im_channels(s, p.Cg, col, oh0, oh1, dxg, parallel);
+        sgemm(true, false, p.K, cols, p.Og, 1.0f, wg, p.K, dy_band, ld_dy, 0.0f, scratch.col, cols);  // col := dcol
+        col2im_images(s, p, scratch.col, cols, count, oh0, oh1, dxg, parallel);
       }
     }
   };
-  for_each_image(s, p, image, chunk_start);
+  for_each_batch(s, p, batch, chunk_start);
   parallel_for(w_size, 4096, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       float total = partials[i];

@@ -18,12 +18,13 @@ struct ConvShape {
 };
 
 // col[(c*KH + kh)*KW + kw, (oh - oh0)*OW + ow] = x[c, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw]
-// (0 outside the input), for c < C, oh0 <= oh < oh1: one image's channels, output rows [oh0, oh1).
-void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col);
+// (0 outside the input), for c < C, oh0 <= oh < oh1: one image's channels, output rows [oh0, oh1);
+// rows of col are ld floats apart.
+void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col, int64_t ld);
 
 // The adjoint of im2col: dx[c, ih, iw] += col[row, p] for every (row, p) im2col reads x[c, ih, iw]
 // into.
-void col2im(const ConvShape& s, int64_t C, const float* col, int64_t oh0, int64_t oh1, float* dx);
+void col2im(const ConvShape& s, int64_t C, const float* col, int64_t ld, int64_t oh0, int64_t oh1, float* dx);
 
 // y[n, o] = b[o] + sum_{k < C/groups} w[o, k] ⋆ x[n, g*C/groups + k], g = o / (O/groups);
 // b may be null.

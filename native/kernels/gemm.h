@@ -37,6 +37,8 @@ void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t l
 using SgemmPackCols = void (*)(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 
 void sgemm_pack_cols_generic(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
+// P <= 8 or a multiple of 8.
+void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 // P <= 16 or a multiple of 16.
 void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 

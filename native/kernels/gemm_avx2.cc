@@ -63,7 +63,56 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
   }
 }
 
+// out[j][i] = r[i][j] for an 8 x 8 block (three shuffle stages).
+void transpose8(const __m256 r[8], __m256 out[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 8; g += 4) {  // u[g + c]: rows g..g+3 at column 4L + c of lane L
+    u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+    u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+    u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+    u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    out[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    out[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
+}
+
+// All-ones in the first n lanes (n <= 8), for maskload/maskstore.
+__m256i first(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 }  // namespace
+
+// dst[(w / P) * K * P + k * P + w % P] = src[w * ld + k] for w < W, zero up to a multiple
+// of P; P <= 8 or a multiple of 8. Blocks of 8 source rows x 8 k are transposed in
+// registers.
+void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst) {
+  for (int64_t w0 = 0; w0 < W; w0 += P) {
+    for (int64_t g = 0; g < P; g += 8) {  // 8 rows of the panel at a time
+      const int64_t rows = W - w0 - g;
+      const __m256i lanes = first(P - g < 8 ? P - g : 8);
+      const float* s = src + (w0 + g) * ld;
+      float* d = dst + w0 * K + g;
+      for (int64_t k = 0; k < K; k += 8) {
+        const int64_t kn = K - k < 8 ? K - k : 8;
+        const __m256i kmask = first(kn);
+        __m256 r[8], t[8];
+        for (int i = 0; i < 8; ++i) {
+          if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 64), _MM_HINT_T0);
+          r[i] = i < rows ? _mm256_maskload_ps(s + i * ld + k, kmask) : _mm256_setzero_ps();
+        }
+        transpose8(r, t);
+        for (int64_t j = 0; j < kn; ++j) _mm256_maskstore_ps(d + (k + j) * P, lanes, t[j]);
+      }
+    }
+  }
+}
 
 void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha,
                         float beta, int64_t m, int64_t n) {

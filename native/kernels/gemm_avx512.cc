@@ -6,6 +6,12 @@
 
 #include "kernels/gemm.h"
 
+// GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which
+// -Wmaybe-uninitialized reports as uninitialised (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace convkit {
 namespace {
 
@@ -108,7 +114,10 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
       for (int64_t k = 0; k < K; k += 16) {
         const __mmask16 kmask = first(K - k);
         __m512 r[16], t[16];
-        for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_maskz_loadu_ps(kmask, s + i * ld + k) : _mm512_setzero_ps();
+        for (int i = 0; i < 16; ++i) {
+          if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 64), _MM_HINT_T0);
+          r[i] = i < rows ? _mm512_maskz_loadu_ps(kmask, s + i * ld + k) : _mm512_setzero_ps();
+        }
         transpose16(r, t);
         const int64_t kn = K - k < 16 ? K - k : 16;
         for (int64_t j = 0; j < kn; ++j) _mm512_mask_storeu_ps(d + (k + j) * P, first(lanes), t[j]);

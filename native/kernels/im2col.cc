@@ -16,8 +16,7 @@ void valid_columns(int64_t OW, int64_t W, int64_t stride, int64_t offset, int64_
 // Calls row_fn(c, ih, iw_offset, ow_lo, ow_hi, at) for the OW entries col[at..at+OW) that one
 // output row reads from input row ih of channel c (ih may be a padding row outside [0, H)).
 template <typename RowFn>
-void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, RowFn row_fn) {
-  const int64_t cols = (oh1 - oh0) * s.OW;
+void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, int64_t ld, RowFn row_fn) {
   for (int64_t c = 0; c < C; ++c) {
     for (int64_t kh = 0; kh < s.KH; ++kh) {
       for (int64_t kw = 0; kw < s.KW; ++kw) {
@@ -27,7 +26,7 @@ void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, R
         valid_columns(s.OW, s.W, s.stride_w, iw_offset, &lo, &hi);
         for (int64_t oh = oh0; oh < oh1; ++oh) {
           const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
-          row_fn(c, ih, iw_offset, lo, hi, row * cols + (oh - oh0) * s.OW);
+          row_fn(c, ih, iw_offset, lo, hi, row * ld + (oh - oh0) * s.OW);
         }
       }
     }
@@ -36,10 +35,10 @@ void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, R
 
 }  // namespace
 
-void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col) {
+void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col, int64_t ld) {
   const int64_t H = s.H, W = s.W, OW = s.OW, sw = s.stride_w;
   // Plain loops rather than memcpy/memset: the rows are short (OW floats), call overhead dominates.
-  for_each_col_row(s, C, oh0, oh1, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
     float* out = col + at;
     if (ih < 0 || ih >= H) {
       for (int64_t ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
@@ -57,9 +56,9 @@ void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t 
   });
 }
 
-void col2im(const ConvShape& s, int64_t C, const float* col, int64_t oh0, int64_t oh1, float* dx) {
+void col2im(const ConvShape& s, int64_t C, const float* col, int64_t ld, int64_t oh0, int64_t oh1, float* dx) {
   const int64_t H = s.H, W = s.W, sw = s.stride_w;
-  for_each_col_row(s, C, oh0, oh1, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
     if (ih < 0 || ih >= H) return;
     const float* in = col + at;
     float* out = dx + (c * H + ih) * W;

@@ -27,18 +27,22 @@ F pick(F generic, F avx2, F avx512) {
 }
 
 // Clipped, regularized gradient: clamp(gscale g, −gclip, gclip) + λ1 sign(θ) + c2 θ (sign(0) = 0).
+// Branch-free so that the loops vectorise; a NaN g passes through, as in the SIMD kernels.
 inline float effective_grad(const OptimHyper& h, float theta, float g) {
-  float sign = theta > 0.0f ? 1.0f : (theta < 0.0f ? -1.0f : 0.0f);
-  float scaled = h.gscale * g;  // a NaN passes through, as in the SIMD kernels
-  float clipped = scaled < -h.gclip ? -h.gclip : (scaled > h.gclip ? h.gclip : scaled);
-  return clipped + h.l1 * sign + h.c2 * theta;
+  float sign = static_cast<float>(theta > 0.0f) - static_cast<float>(theta < 0.0f);
+  float scaled = h.gscale * g;
+  scaled = scaled < -h.gclip ? -h.gclip : scaled;
+  scaled = scaled > h.gclip ? h.gclip : scaled;
+  return scaled + h.l1 * sign + h.c2 * theta;
 }
 
 }  // namespace
 
 // θ ← keep θ − lr g (plain); v ← γ v + lr g, θ ← keep θ − v (momentum);
 // v ← γ v + lr g, θ ← keep θ − (γ v + lr g) (Nesterov, θ stored at the look-ahead point).
-void sgd_generic(int64_t n, const OptimHyper& h, int32_t mode, float* theta, const float* grad, float* v) {
+void sgd_generic(int64_t n, const OptimHyper& hyper, int32_t mode, float* __restrict theta, const float* __restrict grad,
+                 float* __restrict v) {
+  const OptimHyper h = hyper;  // a local copy: stores through float* cannot alias it
   for (int64_t i = 0; i < n; ++i) {
     float g = effective_grad(h, theta[i], grad[i]);
     float step = h.lr * g;
@@ -52,7 +56,8 @@ void sgd_generic(int64_t n, const OptimHyper& h, int32_t mode, float* theta, con
 }
 
 // G ← G + g²; θ ← keep θ − lr g / √(G + ε)
-void adagrad_generic(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* G) {
+void adagrad_generic(int64_t n, const OptimHyper& hyper, float* __restrict theta, const float* __restrict grad, float* __restrict G) {
+  const OptimHyper h = hyper;
   for (int64_t i = 0; i < n; ++i) {
     float g = effective_grad(h, theta[i], grad[i]);
     float Gi = G[i] + g * g;
@@ -62,7 +67,8 @@ void adagrad_generic(int64_t n, const OptimHyper& h, float* theta, const float* 
 }
 
 // E ← γ E + (1 − γ) g²; θ ← keep θ − lr g / √(E + ε)
-void rmsprop_generic(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* E) {
+void rmsprop_generic(int64_t n, const OptimHyper& hyper, float* __restrict theta, const float* __restrict grad, float* __restrict E) {
+  const OptimHyper h = hyper;
   const float rest = 1.0f - h.gamma;
   for (int64_t i = 0; i < n; ++i) {
     float g = effective_grad(h, theta[i], grad[i]);
@@ -73,7 +79,8 @@ void rmsprop_generic(int64_t n, const OptimHyper& h, float* theta, const float* 
 }
 
 // Eg ← γ Eg + (1 − γ) g²; d = √(Ed + ε) / √(Eg + ε) g; Ed ← γ Ed + (1 − γ) d²; θ ← keep θ − lr d
-void adadelta_generic(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* Eg, float* Ed) {
+void adadelta_generic(int64_t n, const OptimHyper& hyper, float* __restrict theta, const float* __restrict grad, float* __restrict Eg, float* __restrict Ed) {
+  const OptimHyper h = hyper;
   const float rest = 1.0f - h.gamma;
   for (int64_t i = 0; i < n; ++i) {
     float g = effective_grad(h, theta[i], grad[i]);
@@ -86,7 +93,8 @@ void adadelta_generic(int64_t n, const OptimHyper& h, float* theta, const float*
 }
 
 // m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; θ ← keep θ − step1 m / (√v rsqrt2 + ε)
-void adam_generic(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* m, float* v) {
+void adam_generic(int64_t n, const OptimHyper& hyper, float* __restrict theta, const float* __restrict grad, float* __restrict m, float* __restrict v) {
+  const OptimHyper h = hyper;
   const float rest1 = 1.0f - h.gamma, rest2 = 1.0f - h.beta2;
   for (int64_t i = 0; i < n; ++i) {
     float g = effective_grad(h, theta[i], grad[i]);

@@ -12,8 +12,24 @@
 namespace convkit {
 namespace {
 
-inline __mmask16 tail_mask(int64_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+constexpr __mmask16 kAll = 0xFFFF;
+
+// Masked loads and stores only for the tail: masked stores are slow on AMD even with a full mask.
+inline __m512 load(const float* p, __mmask16 k) {
+  return k == kAll ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(k, p);
+}
+
+inline void store(float* p, __mmask16 k, __m512 v) {
+  if (k == kAll) _mm512_storeu_ps(p, v);
+  else _mm512_mask_storeu_ps(p, k, v);
+}
+
+// Calls block(i, mask) for every 16 elements of [0, n), the last ones with a partial mask.
+template <typename Block>
+void run(int64_t n, Block block) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) block(i, kAll);
+  if (i < n) block(i, static_cast<__mmask16>((1u << (n - i)) - 1u));
 }
 
 struct Consts {
@@ -44,94 +60,89 @@ inline __m512 effective_grad(const Consts& c, __m512 theta, __m512 grad) {
 // v ← γ v + lr g, θ ← keep θ − (γ v + lr g) (Nesterov)
 void sgd_avx512(int64_t n, const OptimHyper& h, int32_t mode, float* theta, const float* grad, float* v) {
   const Consts c = broadcast(h);
-  for (int64_t i = 0; i < n; i += 16) {
-    __mmask16 k = tail_mask(n - i);
-    __m512 t = _mm512_maskz_loadu_ps(k, theta + i);
-    __m512 step = _mm512_mul_ps(c.lr, effective_grad(c, t, _mm512_maskz_loadu_ps(k, grad + i)));
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 t = load(theta + i, k);
+    __m512 step = _mm512_mul_ps(c.lr, effective_grad(c, t, load(grad + i, k)));
     if (mode != static_cast<int32_t>(SgdMode::plain)) {
-      __m512 vi = _mm512_fmadd_ps(c.gamma, _mm512_maskz_loadu_ps(k, v + i), step);
-      _mm512_mask_storeu_ps(v + i, k, vi);
+      __m512 vi = _mm512_fmadd_ps(c.gamma, load(v + i, k), step);
+      store(v + i, k, vi);
       step = mode == static_cast<int32_t>(SgdMode::momentum) ? vi : _mm512_fmadd_ps(c.gamma, vi, step);
     }
-    _mm512_mask_storeu_ps(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
-  }
+    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+  });
 }
 
 // G ← G + g²; θ ← keep θ − lr g / √(G + ε)
 void adagrad_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* G) {
   const Consts c = broadcast(h);
-  for (int64_t i = 0; i < n; i += 16) {
-    __mmask16 k = tail_mask(n - i);
-    __m512 t = _mm512_maskz_loadu_ps(k, theta + i);
-    __m512 g = effective_grad(c, t, _mm512_maskz_loadu_ps(k, grad + i));
-    __m512 Gi = _mm512_fmadd_ps(g, g, _mm512_maskz_loadu_ps(k, G + i));
-    _mm512_mask_storeu_ps(G + i, k, Gi);
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 t = load(theta + i, k);
+    __m512 g = effective_grad(c, t, load(grad + i, k));
+    __m512 Gi = _mm512_fmadd_ps(g, g, load(G + i, k));
+    store(G + i, k, Gi);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.lr, g), _mm512_sqrt_ps(_mm512_add_ps(Gi, c.eps)));
-    _mm512_mask_storeu_ps(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
-  }
+    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+  });
 }
 
 // E ← γ E + (1 − γ) g²; θ ← keep θ − lr g / √(E + ε)
 void rmsprop_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* E) {
   const Consts c = broadcast(h);
-  for (int64_t i = 0; i < n; i += 16) {
-    __mmask16 k = tail_mask(n - i);
-    __m512 t = _mm512_maskz_loadu_ps(k, theta + i);
-    __m512 g = effective_grad(c, t, _mm512_maskz_loadu_ps(k, grad + i));
-    __m512 Ei = _mm512_fmadd_ps(c.gamma, _mm512_maskz_loadu_ps(k, E + i), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
-    _mm512_mask_storeu_ps(E + i, k, Ei);
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 t = load(theta + i, k);
+    __m512 g = effective_grad(c, t, load(grad + i, k));
+    __m512 Ei = _mm512_fmadd_ps(c.gamma, load(E + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
+    store(E + i, k, Ei);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.lr, g), _mm512_sqrt_ps(_mm512_add_ps(Ei, c.eps)));
-    _mm512_mask_storeu_ps(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
-  }
+    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+  });
 }
 
 // Eg ← γ Eg + (1 − γ) g²; d = √(Ed + ε) / √(Eg + ε) g; Ed ← γ Ed + (1 − γ) d²; θ ← keep θ − lr d
 void adadelta_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* Eg, float* Ed) {
   const Consts c = broadcast(h);
-  for (int64_t i = 0; i < n; i += 16) {
-    __mmask16 k = tail_mask(n - i);
-    __m512 t = _mm512_maskz_loadu_ps(k, theta + i);
-    __m512 g = effective_grad(c, t, _mm512_maskz_loadu_ps(k, grad + i));
-    __m512 Egi = _mm512_fmadd_ps(c.gamma, _mm512_maskz_loadu_ps(k, Eg + i), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
-    __m512 Edi = _mm512_maskz_loadu_ps(k, Ed + i);
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 t = load(theta + i, k);
+    __m512 g = effective_grad(c, t, load(grad + i, k));
+    __m512 Egi = _mm512_fmadd_ps(c.gamma, load(Eg + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
+    __m512 Edi = load(Ed + i, k);
     __m512 ratio = _mm512_div_ps(_mm512_sqrt_ps(_mm512_add_ps(Edi, c.eps)), _mm512_sqrt_ps(_mm512_add_ps(Egi, c.eps)));
     __m512 d = _mm512_mul_ps(ratio, g);
-    _mm512_mask_storeu_ps(Eg + i, k, Egi);
-    _mm512_mask_storeu_ps(Ed + i, k, _mm512_fmadd_ps(c.gamma, Edi, _mm512_mul_ps(c.rest, _mm512_mul_ps(d, d))));
-    _mm512_mask_storeu_ps(theta + i, k, _mm512_fmsub_ps(c.keep, t, _mm512_mul_ps(c.lr, d)));
-  }
+    store(Eg + i, k, Egi);
+    store(Ed + i, k, _mm512_fmadd_ps(c.gamma, Edi, _mm512_mul_ps(c.rest, _mm512_mul_ps(d, d))));
+    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, _mm512_mul_ps(c.lr, d)));
+  });
 }
 
 // m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; θ ← keep θ − step1 m / (√v rsqrt2 + ε)
 void adam_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* m, float* v) {
   const Consts c = broadcast(h);
-  for (int64_t i = 0; i < n; i += 16) {
-    __mmask16 k = tail_mask(n - i);
-    __m512 t = _mm512_maskz_loadu_ps(k, theta + i);
-    __m512 g = effective_grad(c, t, _mm512_maskz_loadu_ps(k, grad + i));
-    __m512 mi = _mm512_fmadd_ps(c.gamma, _mm512_maskz_loadu_ps(k, m + i), _mm512_mul_ps(c.rest, g));
-    __m512 vi = _mm512_fmadd_ps(c.beta2, _mm512_maskz_loadu_ps(k, v + i), _mm512_mul_ps(c.rest2, _mm512_mul_ps(g, g)));
-    _mm512_mask_storeu_ps(m + i, k, mi);
-    _mm512_mask_storeu_ps(v + i, k, vi);
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 t = load(theta + i, k);
+    __m512 g = effective_grad(c, t, load(grad + i, k));
+    __m512 mi = _mm512_fmadd_ps(c.gamma, load(m + i, k), _mm512_mul_ps(c.rest, g));
+    __m512 vi = _mm512_fmadd_ps(c.beta2, load(v + i, k), _mm512_mul_ps(c.rest2, _mm512_mul_ps(g, g)));
+    store(m + i, k, mi);
+    store(v + i, k, vi);
     __m512 denom = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), c.rsqrt2, c.eps);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.step1, mi), denom);
-    _mm512_mask_storeu_ps(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
-  }
+    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+  });
 }
 
 // abs_sq = (Σ|x|, Σx²) in double: 2 x 8 lanes per accumulator, lanes summed in a fixed order.
 void sum_abs_sq_avx512(int64_t n, const float* x, double* abs_sq) {
   const __m512d abs_mask = _mm512_castsi512_pd(_mm512_set1_epi64(0x7FFFFFFFFFFFFFFFLL));
   __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd(), s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-  for (int64_t i = 0; i < n; i += 16) {
-    __m512 xi = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+  run(n, [&](int64_t i, __mmask16 k) {
+    __m512 xi = load(x + i, k);
     __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(xi));
     __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xi), 1)));
     a0 = _mm512_add_pd(a0, _mm512_and_pd(lo, abs_mask));
     a1 = _mm512_add_pd(a1, _mm512_and_pd(hi, abs_mask));
     s0 = _mm512_fmadd_pd(lo, lo, s0);
     s1 = _mm512_fmadd_pd(hi, hi, s1);
-  }
+  });
   abs_sq[0] = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
   abs_sq[1] = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
 }

@@ -39,10 +39,14 @@ float* grow(std::vector<float>& buffer, int64_t size) {
   return buffer.data();
 }
 
-// Calls fn(plane) for each of the N*C planes, split over the pool.
+// Work below this many window elements per chunk is not worth waking a thread for.
+constexpr int64_t kMinWorkPerChunk = 32768;
+
+// Calls fn(plane) for each of the N*C planes, split over the pool; `work` is per plane.
 template <typename Fn>
-void for_each_plane(const PoolShape& s, Fn fn) {
-  parallel_for(s.N * s.C, 1, [&](int64_t p0, int64_t p1) {
+void for_each_plane(const PoolShape& s, int64_t work, Fn fn) {
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / std::max<int64_t>(1, work));
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) fn(p);
   });
 }
@@ -89,13 +93,18 @@ void max_window(const PoolShape& s, const float* x, int64_t oh, int64_t ow, floa
   *idx = static_cast<int32_t>(arg);
 }
 
-// x copied into the middle of a (H + 2 pad_h) x (W + 2 pad_w) plane of -inf.
-const float* pad_plane(const PoolShape& s, const float* x, int64_t ld) {
-  const int64_t rows = s.H + 2 * s.pad_h;
-  float* padded = grow(tl_padded, rows * ld);
-  std::fill(padded, padded + rows * ld, -std::numeric_limits<float>::infinity());
-  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(padded + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+// A (H + 2 pad_h) x (W + 2 pad_w) plane of -inf, for pad_plane to fill the middle of: the frame
+// stays -inf from plane to plane.
+float* framed_plane(const PoolShape& s, int64_t ld) {
+  const int64_t size = (s.H + 2 * s.pad_h) * ld;
+  float* padded = grow(tl_padded, size);
+  std::fill(padded, padded + size, -std::numeric_limits<float>::infinity());
   return padded;
+}
+
+const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* framed) {
+  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  return framed;
 }
 
 }  // namespace
@@ -108,23 +117,29 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
   const MaxPoolRow row_kernel = max_pool_row_for_isa();
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
-  for_each_plane(s, [&](int64_t p) {
-    const float* plane = x + p * s.H * s.W;
-    const float* src = padded ? pad_plane(s, plane, ld) : plane;
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      const int64_t at = (p * s.OH + oh) * s.OW, top = oh * s.stride_h;
-      row_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_w, s.OW, (top - s.pad_h) * s.W - s.pad_w, y + at,
-                 idx + at);
-      if (!padded) continue;
-      for (int64_t ow = 0; ow < s.OW; ++ow) {
-        if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+    float* framed = padded ? framed_plane(s, ld) : nullptr;
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* plane = x + p * s.H * s.W;
+      const float* src = padded ? pad_plane(s, plane, ld, framed) : plane;
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        const int64_t at = (p * s.OH + oh) * s.OW, top = oh * s.stride_h;
+        row_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_w, s.OW, (top - s.pad_h) * s.W - s.pad_w, y + at,
+                   idx + at);
+        if (!padded) continue;
+        int64_t minus_inf = 0;  // counted without a branch, so the check vectorises
+        for (int64_t ow = 0; ow < s.OW; ++ow) minus_inf += y[at + ow] == -std::numeric_limits<float>::infinity();
+        for (int64_t ow = 0; minus_inf > 0 && ow < s.OW; ++ow) {
+          if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+        }
       }
     }
   });
 }
 
 void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx, float* dx) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.H * s.W + s.OH * s.OW, [&](int64_t p) {
     float* dxp = dx + p * s.H * s.W;
     std::memset(dxp, 0, sizeof(float) * s.H * s.W);
     const float* dyp = dy + p * s.OH * s.OW;
@@ -135,7 +150,7 @@ void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx
 
 // y[n, c, oh, ow] = sum_{window} x[n, c, ih, iw] / divisor
 void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float* x, float* y) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
     const float* xp = x + p * s.H * s.W;
     for (int64_t oh = 0; oh < s.OH; ++oh) {
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -153,7 +168,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float*
 
 // dx[n, c, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor
 void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float* dy, float* dx) {
-  for_each_plane(s, [&](int64_t p) {
+  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
     float* dxp = dx + p * s.H * s.W;
     std::memset(dxp, 0, sizeof(float) * s.H * s.W);
     for (int64_t oh = 0; oh < s.OH; ++oh) {
@@ -171,7 +186,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
 
 // y[p] = (1/HW) sum_i x[p, i]
 void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y) {
-  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+  parallel_for(P, std::max<int64_t>(1, kMinWorkPerChunk / HW), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       double total = 0;  // one plane is small; float64 keeps a large one accurate
       for (int64_t i = 0; i < HW; ++i) total += x[p * HW + i];
@@ -181,7 +196,7 @@ void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y) 
 }
 
 void global_avg_pool2d_backward(int64_t P, int64_t HW, const float* dy, float* dx) {
-  parallel_for(P, 16, [&](int64_t p0, int64_t p1) {
+  parallel_for(P, std::max<int64_t>(1, kMinWorkPerChunk / HW), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float g = dy[p] / static_cast<float>(HW);
       for (int64_t i = 0; i < HW; ++i) dx[p * HW + i] = g;

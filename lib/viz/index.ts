@@ -1,0 +1,12 @@
+export { Canvas } from './canvas';
+export type { Color } from './canvas';
+export { drawLineChart, niceTicks } from './chart';
+export type { Series, ChartOptions } from './chart';
+export { plotCurves, bestEpoch } from './curves';
+export type { History } from './curves';
+export { featureMapGrid, filterGrid, normalizeToBytes } from './grid';
+export type { FeatureMaps } from './grid';
+export { layerActivations } from './featuremaps';
+export { confusionMatrix, formatConfusionMatrix, accuracyOf } from './confusion';
+export { renderReport } from './report';
+export type { ReportInput } from './report';
