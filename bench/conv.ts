@@ -22,7 +22,8 @@ function random(n: number): Float32Array {
 const size = (s: number[]) => s.reduce((a, d) => a * d, 1);
 
 /** Forward (y = conv(x, w) + b) or backward (dx, dw, db; dx skipped for a first layer) of one conv. */
-function convCase(name: string, x: number[], w: number[], opts: Conv2dOptions, pass: 'fwd' | 'bwd', needDx = true): Case {
+function convCase(name: string, x: number[], w: number[], opts: Conv2dOptions, pass: 'fwd' | 'bwd',
+  needDx = true): Case {
   const y = conv2dOutputShape(x, w, opts);
   const macs = size(y) * size(w.slice(1));  // per output: C/groups*KH*KW multiply-adds
   const flops = 2 * macs * (pass === 'fwd' ? 1 : needDx ? 2 : 1);
@@ -114,13 +115,15 @@ function main(): void {
   for (const isa of isas) {
     const peak = withSettings({ isa }, () => measurePeak());
     console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
-    console.log(`${isa}: FMA peak ${peak.oneThread.toFixed(1)} GFLOP/s (1 thread), ${peak.allThreads.toFixed(1)} GFLOP/s (${peak.threads} threads)`);
+    console.log(`${isa}: FMA peak ${peak.oneThread.toFixed(1)} GFLOP/s (1 thread), `
+      + `${peak.allThreads.toFixed(1)} GFLOP/s (${peak.threads} threads)`);
     for (const threads of threadCounts) {
       const peakHere = threads === 1 ? peak.oneThread : peak.allThreads;
       const inceptionTotals = { fwd: { flops: 0, seconds: 0 }, bwd: { flops: 0, seconds: 0 } };
       for (const c of selected) {
         const { timing: t, cpuSeconds } = withSettings({ isa, threads }, () => timeWithCpu(c.setup(), runs));
-        const row: Row = { case: c.name, isa, threads, 'median ms': t.median * 1e3, 'min ms': t.min * 1e3, 'max ms': t.max * 1e3 };
+        const row: Row = { case: c.name, isa, threads, 'median ms': t.median * 1e3, 'min ms': t.min * 1e3,
+          'max ms': t.max * 1e3 };
         if (c.flops > 0) {
           row['GFLOP/s'] = gflops(c.flops, t.median);
           row['% peak'] = (100 * gflops(c.flops, t.median)) / peakHere;
@@ -139,9 +142,9 @@ function main(): void {
       }
       for (const [pass, total] of Object.entries(inceptionTotals)) {
         if (total.seconds === 0) continue;
-        rows.push({ case: `inception3a convs, all ${pass}`, isa, threads, 'median ms': total.seconds * 1e3, 'min ms': '', 'max ms': '',
-          'GFLOP/s': gflops(total.flops, total.seconds), '% peak': (100 * gflops(total.flops, total.seconds)) / peakHere,
-          'GFLOP/cpu-s': '' });
+        const rate = gflops(total.flops, total.seconds);
+        rows.push({ case: `inception3a convs, all ${pass}`, isa, threads, 'median ms': total.seconds * 1e3,
+          'min ms': '', 'max ms': '', 'GFLOP/s': rate, '% peak': (100 * rate) / peakHere, 'GFLOP/cpu-s': '' });
       }
     }
   }

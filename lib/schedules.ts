@@ -184,6 +184,15 @@ export class ReduceLROnPlateau {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  stateDict(): { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number } {
+    const { best, numBadEpochs, cooldownCounter, lastEpoch } = this;
+    return { best, numBadEpochs, cooldownCounter, lastEpoch };
+  }
+
+  loadStateDict(s: { best: number; numBadEpochs: number; cooldownCounter: number; lastEpoch: number }): void {
+    ({ best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch } = s);
+  }
+
   private isBetter(a: number): boolean {
     const { best, threshold } = this;
     if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;

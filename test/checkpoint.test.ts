@@ -2,42 +2,53 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  EarlyStopping, fit, ModelCheckpoint, readCheckpoint, ReduceLROnPlateau,
-} from '../lib/training';
+import { loadModel, optimizers, saveModel } from '../lib';
+import { EarlyStopping, fit, ModelCheckpoint, readCheckpoint, ReduceLROnPlateau } from '../lib/training';
+import { quadrants, smallCnn } from './helpers/tasks';
 import { linearTask, modes, quiet, sameBits, scripted, snapshot, WeightRecorder } from './helpers/training';
 
 const dir = () => mkdtempSync(path.join(tmpdir(), 'convkit-ckpt-'));
+const data = quadrants(96, 11);
 
-test('ModelCheckpoint writes the model, optimizer state, lr and epoch at each epoch end, leaving no temporary files', async (t) => {
-  const { model, x, y, optimizer } = linearTask();
+/** A small CNN with dropout, Adam with two parameter groups (the dense layer at a lower lr). */
+function cnnTask() {
+  const model = smallCnn(5, 0.25);
+  const [convW, convB, denseW, denseB] = model.parameters();
+  const optimizer = new optimizers.Adam([{ params: [convW, convB] }, { params: [denseW, denseB], lr: 0.005 }], { lr: 0.01 });
+  model.compile({ optimizer, loss: 'softmaxCrossEntropy', metrics: ['accuracy'] });
+  return { model, optimizer };
+}
+
+test('ModelCheckpoint writes model files holding the optimizer state, lr, epoch and seed, leaving no temporary files', async (t) => {
+  const { model, optimizer } = cnnTask();
   const folder = dir();
   const recorder = new WeightRecorder();
   const checkpoint = new ModelCheckpoint({ path: path.join(folder, 'epoch-{epoch}.ckpt') });
-  await fit(model, x, y, { ...quiet, epochs: 3, seed: 5, callbacks: [checkpoint, recorder] });
+  await model.fit(data.x, data.y, { verbose: 0, epochs: 3, seed: 5, callbacks: [checkpoint, recorder] });
   t.deepEqual(readdirSync(folder).sort(), ['epoch-1.ckpt', 'epoch-2.ckpt', 'epoch-3.ckpt']);
   for (let epoch = 0; epoch < 3; epoch++) {
     const c = await readCheckpoint(path.join(folder, `epoch-${epoch + 1}.ckpt`));
     t.is(c.epoch, epoch);
     t.is(c.seed, 5);
-    t.is(c.lr, optimizer.lr);
-    t.deepEqual(c.modelConfig, model.toConfig());
-    t.true(sameBits(c.weights, recorder.epochs[epoch]));
-    t.true(Number.isFinite(c.logs.loss));
+    t.is(c.lr, 0.01);
+    t.deepEqual(c.model.toConfig(), model.toConfig());
+    t.true(sameBits(snapshot(c.model), recorder.epochs[epoch]));
+    t.true(Number.isFinite(c.logs.loss) && Number.isFinite(c.logs.accuracy));
   }
   const last = await readCheckpoint(path.join(folder, 'epoch-3.ckpt'));
-  const state = optimizer.stateDict();
-  t.deepEqual(last.optimizerState, state, 'the optimizer state of the last epoch (Adam moments and step counts)');
+  t.deepEqual(last.optimizerState, optimizer.stateDict(), 'Adam moments, step counts and both groups\' settings');
+  const loaded = await loadModel(path.join(folder, 'epoch-3.ckpt'));
+  t.true(sameBits(snapshot(loaded), snapshot(model)), 'a checkpoint is a model file');
 });
 
-test('ModelCheckpoint saveBestOnly keeps epochs where the monitored value improved', async (t) => {
-  const { model, x, y } = linearTask();
+test('ModelCheckpoint saveBestOnly keeps epochs where the monitored value improved; everyEpochs skips others', async (t) => {
+  const { model } = cnnTask();
   const folder = dir();
-  const checkpoint = new ModelCheckpoint({ path: path.join(folder, 'e{epoch}.ckpt'), monitor: 'loss', saveBestOnly: true });
-  const history = await fit(model, x, y, { ...quiet, epochs: 4, seed: 5, callbacks: [checkpoint] });
-  const losses = history.history.loss;
-  const improving = losses.map((l, i) => losses.slice(0, i).every((p) => l < p));
-  t.deepEqual(checkpoint.saved.map((f) => path.basename(f)), improving.flatMap((b, i) => (b ? [`e${i + 1}.ckpt`] : [])));
+  const best = new ModelCheckpoint({ path: path.join(folder, 'best{epoch}.ckpt'), monitor: 'score', saveBestOnly: true });
+  const every = new ModelCheckpoint({ path: path.join(folder, 'every{epoch}.ckpt'), everyEpochs: 2 });
+  await model.fit(data.x, data.y, { verbose: 0, epochs: 5, seed: 5, callbacks: [scripted('score', [3, 2, 2.5, 1, 4]), best, every] });
+  t.deepEqual(best.saved.map((f) => path.basename(f)), ['best1.ckpt', 'best2.ckpt', 'best4.ckpt']);
+  t.deepEqual(every.saved.map((f) => path.basename(f)), ['every2.ckpt', 'every4.ckpt']);
 });
 
 for (const mode of modes) {
@@ -47,37 +58,41 @@ for (const mode of modes) {
     const callbacks = () => [
       scripted('score', [1, 0.5, 0.6, 0.7, 0.8, 0.9]),
       new ReduceLROnPlateau({ monitor: 'score', patience: 1, factor: 0.5 }),
-      new EarlyStopping({ monitor: 'val_loss', patience: 50 }),
+      new EarlyStopping({ monitor: 'val_loss', patience: 50, restoreBestWeights: true }),
     ];
-    const options = { ...quiet, ...mode.options, batchSize: 16, validationSplit: 0.25, seed: 9 };
-    const full = linearTask();
-    const fullHistory = await fit(full.model, full.x, full.y, { ...options, epochs: 6, callbacks: callbacks() });
+    const options = { verbose: 0 as const, inProcess: mode.name === 'in-process', batchSize: 16, validationSplit: 0.25, seed: 9 };
+    const full = cnnTask();
+    const fullHistory = await full.model.fit(data.x, data.y, { ...options, epochs: 6, callbacks: callbacks() });
 
     const folder = dir();
-    const first = linearTask();
-    await fit(first.model, first.x, first.y, {
+    const first = cnnTask();
+    await first.model.fit(data.x, data.y, {
       ...options, epochs: 3, callbacks: [...callbacks(), new ModelCheckpoint({ path: path.join(folder, 'last.ckpt') })],
     });
-    // A new process would rebuild the model and optimizer from scratch: do the same.
-    const resumed = linearTask(1);
-    for (const w of resumed.model.getWeights()) w.data.fill(0.5);
-    const rest = await fit(resumed.model, resumed.x, resumed.y, { ...options, epochs: 6, callbacks: callbacks(), resume: path.join(folder, 'last.ckpt') });
+    // A new process rebuilds the model and optimizer from scratch: do the same.
+    const resumed = cnnTask();
+    const rest = await resumed.model.fit(data.x, data.y, { ...options, epochs: 6, callbacks: callbacks(), resume: path.join(folder, 'last.ckpt') });
 
     t.deepEqual(rest.epoch, [3, 4, 5]);
     t.true(sameBits(snapshot(resumed.model), snapshot(full.model)));
     t.deepEqual(resumed.optimizer.stateDict(), full.optimizer.stateDict());
     for (const key of Object.keys(fullHistory.history)) t.deepEqual(rest.history[key], fullHistory.history[key].slice(3), key);
-    t.deepEqual(fullHistory.history.lr, [0.05, 0.05, 0.05, 0.025, 0.025, 0.0125]);
+    t.deepEqual(fullHistory.history.lr, [0.01, 0.01, 0.01, 0.005, 0.005, 0.0025]);
+    t.deepEqual(resumed.optimizer.paramGroups.map((g) => g.lr), [0.0025, 0.00125], 'per-group rates restored and cut');
   });
 }
 
-test('readCheckpoint rejects files that are not checkpoints or are truncated', async (t) => {
+test('checkpoints need a convkit Model; bad files are errors naming the problem', async (t) => {
   const folder = dir();
   const { model, x, y } = linearTask();
-  await fit(model, x, y, { ...quiet, epochs: 1, callbacks: [new ModelCheckpoint({ path: path.join(folder, 'a.ckpt') })] });
-  const bytes = readFileSync(path.join(folder, 'a.ckpt'));
+  await t.throwsAsync(fit(model, x, y, { ...quiet, epochs: 1, callbacks: [new ModelCheckpoint({ path: path.join(folder, 'a.ckpt') })] }),
+    { message: /checkpoints store convkit Models/ });
+  const cnn = cnnTask();
+  await cnn.model.fit(data.x, data.y, { verbose: 0, epochs: 1, callbacks: [new ModelCheckpoint({ path: path.join(folder, 'b.ckpt') })] });
+  const bytes = readFileSync(path.join(folder, 'b.ckpt'));
   writeFileSync(path.join(folder, 'cut.ckpt'), bytes.subarray(0, bytes.length - 10));
-  writeFileSync(path.join(folder, 'junk.ckpt'), 'hello');
   await t.throwsAsync(readCheckpoint(path.join(folder, 'cut.ckpt')), { message: /truncated/ });
-  await t.throwsAsync(readCheckpoint(path.join(folder, 'junk.ckpt')), { message: /not a convkit checkpoint/ });
+  await saveModel(cnn.model, path.join(folder, 'plain.model'));
+  await t.throwsAsync(readCheckpoint(path.join(folder, 'plain.model')), { message: /without training state/ });
+  t.throws(() => new ModelCheckpoint({ path: 'x', everyEpochs: 0 }), { message: /everyEpochs/ });
 });

@@ -196,9 +196,10 @@ test('conv2dBackward accumulates dw and db, overwrites dx, and can skip dx', (t)
   const c = cases[0];
   const d = makeData(c, 700);
   const x = tensor(d.x, c.x), w = tensor(d.w, c.w);
-  const dy = tensor(randomArray(conv2dOutputShape(c.x, c.w, c.opts).reduce((a, s) => a * s, 1), rng(701)), conv2dOutputShape(c.x, c.w, c.opts));
+  const yShape = conv2dOutputShape(c.x, c.w, c.opts);
+  const dy = tensor(randomArray(yShape.reduce((a, s) => a * s, 1), rng(701)), yShape);
   const once = conv2dBackward(x, w, dy, c.opts);
-  const dx = zeros(c.x).reshape(c.x);
+  const dx = zeros(c.x);
   dx.data.fill(7);
   const twice = conv2dBackward(x, w, dy, { ...c.opts, dx, dw: once.dw.clone(), db: once.db.clone() });
   t.deepEqual(twice.dx!.data, once.dx!.data);
@@ -284,5 +285,15 @@ test('conv2d gives the same bits for a given thread count, and agrees across thr
   for (const r of results) {
     t.true(r.repeatable, `N = ${r.N}, ${r.threads} threads: runs differ`);
     t.true(r.error <= 1, `N = ${r.N}, ${r.threads} threads: differs from 1 thread by ${r.error}`);
+  }
+});
+
+test('conv2d reports an im2col buffer it cannot allocate as an Error, from the caller or a worker', (t) => {
+  // K * OW = 2^23 * (2^23 + 1) floats of im2col (256 TiB, more than the address space, so no
+  // overcommit setting lets it through) for a 1 x 2^23 kernel.
+  for (const N of [1, 2]) {
+    const x = zeros([N, 1, 1, 1 << 24]), w = zeros([1, 1, 1, 1 << 23]);
+    t.throws(() => conv2d(x, w, null), { instanceOf: Error, message: /conv2dForward: out of memory for the im2col buffers/ });
+    t.throws(() => conv2dBackward(x, w, zeros([N, 1, 1, (1 << 23) + 1])), { message: /conv2dBackward: out of memory/ });
   }
 });

@@ -64,6 +64,17 @@ test('ReduceLROnPlateau reduces after more than `patience` epochs without improv
   t.deepEqual(lrs, [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25]);
 });
 
+test('ReduceLROnPlateau state restores its counters', (t) => {
+  const opt = sgd([1]);
+  const s = new schedules.ReduceLROnPlateau(opt, { patience: 1 });
+  s.step(1);
+  s.step(2);
+  const s2 = new schedules.ReduceLROnPlateau(opt, { patience: 1 });
+  s2.loadStateDict(structuredClone(s.stateDict()));
+  s2.step(2); // the second bad epoch in a row: > patience
+  t.is(opt.lr, 0.1);
+});
+
 test('ReduceLROnPlateau: max mode, threshold, cooldown and minLr', (t) => {
   const opt = sgd([1, 0.1]);
   const s = new schedules.ReduceLROnPlateau(opt, { mode: 'max', patience: 0, factor: 0.1, cooldown: 1, minLr: [0.05, 0] });

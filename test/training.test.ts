@@ -2,6 +2,7 @@ import test from 'ava';
 import { optimizers, regularizers, Tensor, tensor } from '../lib';
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { compile, evaluate, fit, predict, type ProgressStream } from '../lib/training';
+import { runFixture } from './helpers/child';
 import { maxRelError } from './helpers/random';
 import { quadrants, smallCnn } from './helpers/tasks';
 import { linearTask, modes, quiet, sameBits, snapshot, WeightRecorder } from './helpers/training';
@@ -155,12 +156,12 @@ test('progress: plain lines per epoch without a TTY, a redrawn bar on a TTY, not
   t.is(lines.pop(), '');
   t.is(lines.length, 3);
   lines.forEach((line, i) => t.regex(line,
-    new RegExp(`^Epoch ${i + 1}/3 - 4/4 - [\\d.]+s - \\d+ samples/s - loss: \\d\\.\\d{4} - accuracy: \\d\\.\\d{4} - val_loss: \\d\\.\\d{4} - val_accuracy: \\d\\.\\d{4}$`)));
+    new RegExp(`^Epoch ${i + 1}/3 - 4/4 - [\\d.]+s - \\d+ images/s - loss: \\d\\.\\d{4} - accuracy: \\d\\.\\d{4} - val_loss: \\d\\.\\d{4} - val_accuracy: \\d\\.\\d{4}$`)));
   t.false(plain.text.includes('\r'));
 
   const tty = new Capture(true);
   await fit(model, x, y, { ...quiet, verbose: 1, progressStream: tty, epochs: 2, batchSize: 50, seed: 1 });
-  t.regex(tty.text, /\rEpoch 1\/2 \[[=>.]{24}\] \d\/4 - ETA [\d.]+s - \d+ samples\/s - loss: \d\.\d{4}/);
+  t.regex(tty.text, /\rEpoch 1\/2 \[[=>.]{24}\] \d\/4 - ETA [\d.]+s - \d+ images\/s - loss: \d\.\d{4}/);
   t.is(tty.text.split('\n').length - 1, 2, 'one finished line per epoch');
 
   const silent = new Capture(true);
@@ -177,4 +178,31 @@ test('compile and fit accept plain models, losses given as objects, and label or
   compile(model, { optimizer: new optimizers.SGD(model.parameters(), { lr: 0.1 }), loss: new SoftmaxCrossEntropy(), metrics: ['accuracy'] });
   const h = await fit(model, x, oneHot, { ...quiet, inProcess: true, epochs: 2 });
   t.true(h.history.loss[1] < h.history.loss[0]);
+});
+
+test('errors in the worker reject the call with their class and message', async (t) => {
+  const model = smallCnn();
+  model.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+  const wrong = new Tensor(new Float32Array(2 * 3 * 8 * 8), [2, 3, 8, 8]);
+  await t.throwsAsync(model.fit(wrong, new Int32Array(2), { verbose: 0 }), { instanceOf: RangeError, message: /input must be \[N, 1, 8, 8\]/ });
+  await t.throwsAsync(model.predict(wrong), { instanceOf: RangeError });
+  const failing = { onBatchEnd: () => { throw new Error('callback failed'); } };
+  const { x, y } = quadrants(64, 1);
+  await t.throwsAsync(model.fit(x, y, { verbose: 0, callbacks: [failing] }), { message: 'callback failed' });
+});
+
+test('fit gives the same bits on repeated runs at 1 and at 2 threads (child process)', (t) => {
+  const result = runFixture('train-threads.ts');
+  t.is(result.status, 0, result.stderr);
+  const runs = JSON.parse(result.stdout) as Record<string, string[]>;
+  for (const [threads, [a, b]] of Object.entries(runs)) t.is(a, b, `${threads} threads`);
+});
+
+test('a second fit of a model that is training is an error; the first one is unaffected', async (t) => {
+  const { model, x, y } = linearTask(1, 200);
+  const first = fit(model, x, y, { ...quiet, epochs: 2, seed: 1 });
+  await t.throwsAsync(fit(model, x, y, quiet), { message: /already training/ });
+  const history = await first;
+  t.deepEqual(history.epoch, [0, 1]);
+  await t.notThrowsAsync(fit(model, x, y, quiet));
 });

@@ -24,7 +24,8 @@ export interface Conv2dOptions {
 
 type NativeGeometry = [number, number, number, number, number, number, number, number, number, number, number,
   number, number, number, number, number];
-type Forward = (x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, ...g: NativeGeometry) => void;
+type Forward = (x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array,
+  ...g: NativeGeometry) => void;
 type Backward = (x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array,
   db: Float32Array | null, ...g: NativeGeometry) => void;
 const nativeForward = binding<Forward>('conv2dForward');
@@ -43,7 +44,9 @@ function samePads(size: number, kernel: number, stride: number, dilation: number
 
 function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {
   if (xShape.length !== 4) throw new RangeError(`x must be 4-D [N, C, H, W], got shape ${formatShape(xShape)}`);
-  if (wShape.length !== 4) throw new RangeError(`w must be 4-D [O, C/groups, KH, KW], got shape ${formatShape(wShape)}`);
+  if (wShape.length !== 4) {
+    throw new RangeError(`w must be 4-D [O, C/groups, KH, KW], got shape ${formatShape(wShape)}`);
+  }
   for (const [shape, name] of [[xShape, 'x'], [wShape, 'w']] as const) {
     if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
       throw new RangeError(`${name} has shape ${formatShape(shape)}: every size must be a positive integer`);
@@ -56,10 +59,12 @@ function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`groups must be a positive integer, got ${groups}`);
   if (C % groups !== 0 || O % groups !== 0) {
-    throw new RangeError(`groups = ${groups} must divide the input channels of x ${formatShape(xShape)} and the output channels of w ${formatShape(wShape)}`);
+    throw new RangeError(`groups = ${groups} must divide the input channels of x ${formatShape(xShape)} `
+      + `and the output channels of w ${formatShape(wShape)}`);
   }
   if (Cg !== C / groups) {
-    throw new RangeError(`w ${formatShape(wShape)} must have C/groups = ${C / groups} input channels for x ${formatShape(xShape)} with groups = ${groups}`);
+    throw new RangeError(`w ${formatShape(wShape)} must have C/groups = ${C / groups} input channels `
+      + `for x ${formatShape(xShape)} with groups = ${groups}`);
   }
   const padding = opts.padding ?? 0;
   let pads: Pads;
@@ -69,7 +74,8 @@ function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {
     const [ph, pw] = pair(padding, 'padding', 0);
     pads = [ph, ph, pw, pw];
   }
-  const tooLarge = () => `the kernel of w ${formatShape(wShape)} (dilation [${dh}, ${dw}]) is larger than x ${formatShape(xShape)} padded by [${pads.join(', ')}] (top, bottom, left, right)`;
+  const tooLarge = () => `the kernel of w ${formatShape(wShape)} (dilation [${dh}, ${dw}]) is larger than `
+    + `x ${formatShape(xShape)} padded by [${pads.join(', ')}] (top, bottom, left, right)`;
   const OH = outputSize(H, KH, sh, pads[0], pads[1], dh, tooLarge);
   const OW = outputSize(W, KW, sw, pads[2], pads[3], dw, tooLarge);
   return { outShape: [N, O, OH, OW], native: [N, C, H, W, O, KH, KW, sh, sw, ...pads, dh, dw, groups] };
@@ -126,7 +132,11 @@ export function conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, opts: Conv2dBac
   if (dx) expectShape(dx, x.shape, 'dx', 'the shape of x');
   expectShape(dw, w.shape, 'dw', 'the shape of w');
   expectShape(db, [g.outShape[1]], 'db', `the output channels of w ${formatShape(w.shape)}`);
-  if (dx) for (const [t, name] of [[x, 'x'], [w, 'w'], [dy, 'dy'], [dw, 'dw'], [db, 'db']] as const) expectDisjoint(dx, t, 'dx', name);
+  if (dx) {
+    for (const [t, name] of [[x, 'x'], [w, 'w'], [dy, 'dy'], [dw, 'dw'], [db, 'db']] as const) {
+      expectDisjoint(dx, t, 'dx', name);
+    }
+  }
   nativeBackward(x.data, w.data, dy.data, dx ? dx.data : null, dw.data, db.data, ...g.native);
   return { dx, dw, db };
 }

@@ -19,12 +19,16 @@ export interface AvgPool2dOptions extends Pool2dOptions {
 // N, C, H, W, KH, KW, strideH, strideW, padH, padW
 type NativeGeometry = [number, number, number, number, number, number, number, number, number, number];
 type PlaneShape = [number, number, number, number];
-const nativeMaxForward = binding<(x: Float32Array, y: Float32Array, idx: Int32Array, ...g: NativeGeometry) => void>('maxPool2dForward');
-const nativeMaxBackward = binding<(dy: Float32Array, idx: Int32Array, dx: Float32Array, ...g: [...PlaneShape, number, number]) => void>('maxPool2dBackward');
-const nativeAvgForward = binding<(x: Float32Array, y: Float32Array, includePad: boolean, ...g: NativeGeometry) => void>('avgPool2dForward');
-const nativeAvgBackward = binding<(dy: Float32Array, dx: Float32Array, includePad: boolean, ...g: NativeGeometry) => void>('avgPool2dBackward');
-const nativeGlobalForward = binding<(x: Float32Array, y: Float32Array, ...g: PlaneShape) => void>('globalAvgPool2dForward');
-const nativeGlobalBackward = binding<(dy: Float32Array, dx: Float32Array, ...g: PlaneShape) => void>('globalAvgPool2dBackward');
+type F32 = Float32Array;
+const nativeMaxForward = binding<(x: F32, y: F32, idx: Int32Array, ...g: NativeGeometry) => void>('maxPool2dForward');
+const nativeMaxBackward =
+  binding<(dy: F32, idx: Int32Array, dx: F32, ...g: [...PlaneShape, number, number]) => void>('maxPool2dBackward');
+const nativeAvgForward =
+  binding<(x: F32, y: F32, includePad: boolean, ...g: NativeGeometry) => void>('avgPool2dForward');
+const nativeAvgBackward =
+  binding<(dy: F32, dx: F32, includePad: boolean, ...g: NativeGeometry) => void>('avgPool2dBackward');
+const nativeGlobalForward = binding<(x: F32, y: F32, ...g: PlaneShape) => void>('globalAvgPool2dForward');
+const nativeGlobalBackward = binding<(dy: F32, dx: F32, ...g: PlaneShape) => void>('globalAvgPool2dBackward');
 
 function expectImageShape(shape: Shape, name: string): void {
   if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
@@ -64,7 +68,8 @@ function output(given: Tensor | undefined, shape: Shape, x: Tensor, what: string
  * y = max over each window; indices[n, c, oh, ow] = ih·W + iw of the window's first maximum
  * within its plane (a NaN wins, like PyTorch), for maxPool2dBackward.
  */
-export function maxPool2d(x: Tensor, opts: Pool2dOptions & { out?: Tensor; indices?: Int32Array }): { y: Tensor; indices: Int32Array } {
+export function maxPool2d(x: Tensor, opts: Pool2dOptions & { out?: Tensor; indices?: Int32Array }):
+  { y: Tensor; indices: Int32Array } {
   expect4d(x, 'x');
   const g = geometry(x.shape, opts);
   const y = output(opts.out, g.outShape, x, 'maxPool2d');

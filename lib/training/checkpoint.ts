@@ -1,24 +1,30 @@
-// Checkpoints: the model (config and weights), the optimizer state, the learning rate, the
-// callbacks' state, the epoch and the seed, in one file written atomically. fit({resume}) from
-// a checkpoint continues exactly as the uninterrupted run would have.
-import { promises as fs } from 'node:fs';
+// Checkpoints: convkit model files (topology and weights; loadModel reads them) whose extra state
+// holds the optimizer state, the learning rate, the callbacks' state, the epoch and the seed.
+// Written atomically. fit({resume}) from a checkpoint continues exactly as the uninterrupted run.
+import { readModelFile, saveModel } from '../io/model-file';
+import { Model } from '../model';
 import { Callback, improvement, type Mode } from './callbacks';
-import { decode, encode, writeFileAtomic } from './serialize';
+import { fromExtraState, toExtraState } from './serialize';
 import type { Logs, Optimizer, TrainableModel } from './types';
 import { copyWeights, loadWeights } from './weights';
 
-export interface Checkpoint {
-  format: 'convkit-checkpoint';
-  version: 1;
+const FORMAT = 'convkit-checkpoint';
+const VERSION = 1;
+
+export interface TrainingState {
   /** The epoch (0-based) whose end this checkpoint records; training resumes at epoch + 1. */
   epoch: number;
   seed: number;
-  modelConfig: unknown;
-  weights: Float32Array[];
   optimizerState: unknown;
   lr: number;
+  /** State of each callback of the fit (null for those without), in fit's calling order. */
   callbacks: unknown[];
   logs: Logs;
+}
+
+export interface Checkpoint extends TrainingState {
+  /** The model rebuilt from the file, with the checkpoint's weights. */
+  model: Model;
 }
 
 export interface ModelCheckpointOptions {
@@ -50,6 +56,7 @@ export class ModelCheckpoint extends Callback {
     if (!options || typeof options.path !== 'string') throw new TypeError('ModelCheckpoint: options.path is required');
     this.path = options.path;
     this.everyEpochs = options.everyEpochs ?? 1;
+    if (!(Number.isInteger(this.everyEpochs) && this.everyEpochs >= 1)) throw new RangeError(`ModelCheckpoint: everyEpochs must be a positive integer, got ${this.everyEpochs}`);
     this.monitor = options.monitor ?? 'val_loss';
     this.saveBestOnly = options.saveBestOnly ?? false;
     this.better = improvement(this.monitor, options.mode ?? 'auto', 0);
@@ -63,13 +70,8 @@ export class ModelCheckpoint extends Callback {
       this.best = current;
     }
     const file = this.path.replace('{epoch}', String(epoch + 1));
-    await saveCheckpoint(file, {
-      epoch,
-      seed: this.context.seed,
-      model: this.model,
-      optimizer: this.optimizer,
-      callbacks: this.context.callbacks.stateDict(),
-      logs,
+    await saveCheckpoint(file, this.model, this.optimizer, {
+      epoch, seed: this.context.seed, callbacks: this.context.callbacks.stateDict(), logs,
     });
     this.saved.push(file);
   }
@@ -83,42 +85,27 @@ export class ModelCheckpoint extends Callback {
   }
 }
 
-export interface CheckpointSource {
-  epoch: number;
-  seed: number;
-  model: TrainableModel;
-  optimizer: Optimizer;
-  callbacks?: unknown[];
-  logs?: Logs;
-}
-
-export async function saveCheckpoint(file: string, source: CheckpointSource): Promise<void> {
-  const checkpoint: Checkpoint = {
-    format: 'convkit-checkpoint',
-    version: 1,
-    epoch: source.epoch,
-    seed: source.seed,
-    modelConfig: source.model.toConfig(),
-    weights: copyWeights(source.model),
-    optimizerState: source.optimizer.stateDict(),
-    lr: source.optimizer.lr,
-    callbacks: source.callbacks ?? [],
-    logs: source.logs ?? {},
-  };
-  await writeFileAtomic(file, encode(checkpoint));
+/** Writes the model, the optimizer's state and lr, and `state` to `file` (atomically). */
+export async function saveCheckpoint(file: string, model: TrainableModel, optimizer: Optimizer,
+  state: Omit<TrainingState, 'optimizerState' | 'lr'>): Promise<void> {
+  if (!(model instanceof Model)) throw new TypeError('checkpoints store convkit Models (the model file format)');
+  const json = { format: FORMAT, version: VERSION, ...state, optimizerState: optimizer.stateDict(), lr: optimizer.lr };
+  await saveModel(model, file, { extra: toExtraState(json) });
 }
 
 export async function readCheckpoint(file: string): Promise<Checkpoint> {
-  const checkpoint = decode(await fs.readFile(file), file) as Checkpoint;
-  if (checkpoint?.format !== 'convkit-checkpoint' || checkpoint.version !== 1) {
-    throw new Error(`${file}: unsupported checkpoint format`);
+  const { model, extra } = await readModelFile(file);
+  const state = fromExtraState(extra) as TrainingState & { format?: unknown; version?: unknown };
+  if (state?.format !== FORMAT || state.version !== VERSION) {
+    throw new Error(`${file} is a model file without training state (not a checkpoint of this convkit version)`);
   }
-  return checkpoint;
+  return { ...state, model };
 }
 
 /** Puts a checkpoint's weights into the model and its state into the optimizer. */
 export function restoreCheckpoint(checkpoint: Checkpoint, model: TrainableModel, optimizer: Optimizer): void {
-  loadWeights(model, checkpoint.weights);
-  optimizer.loadStateDict(checkpoint.optimizerState);
+  loadWeights(model, copyWeights(checkpoint.model));
+  // lr first: optimizers whose state holds per-group rates restore them from the state.
   optimizer.lr = checkpoint.lr;
+  optimizer.loadStateDict(checkpoint.optimizerState);
 }

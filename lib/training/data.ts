@@ -1,8 +1,9 @@
 // Samples for training: inputs are a tensor [N, ...]; targets are class labels (Int32Array [N])
 // or a tensor [N, ...] (one-hot rows, regression values). Batches are gathered rows.
+import type { Targets } from '../losses';
 import { Tensor, formatShape } from '../tensor';
 
-export type Targets = Tensor | Int32Array;
+export type { Targets };
 
 export interface Dataset {
   x: Tensor;

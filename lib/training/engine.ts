@@ -52,7 +52,8 @@ function requireCompiled(compiled: Compiled | null): Compiled {
 class InProcessEngine implements Engine<{ train: Dataset; validation: Dataset | null }> {
   private readonly loop: TrainingLoop | null;
   private stopped = false;
-  private readonly hooks: LoopHooks = { shouldStop: () => this.stopped, pause: () => nextTurn() };
+  private aborted = false;
+  private readonly hooks: LoopHooks = { shouldStop: () => this.stopped || this.aborted, pause: () => nextTurn() };
 
   constructor(private readonly options: EngineOptions) {
     const { compiled, model, clip } = options;
@@ -65,7 +66,7 @@ class InProcessEngine implements Engine<{ train: Dataset; validation: Dataset | 
 
   fitEpoch(data: { train: Dataset; validation: Dataset | null }, settings: FitEpochSettings, onBatchEnd: BatchHandler) {
     this.stopped = false;
-    return fitEpoch(this.loop!, data.train, { ...settings, validation: data.validation }, { ...this.hooks, onBatchEnd });
+    return fitEpoch(this.loop!, data.train, { ...settings, validation: data.validation }, { ...this.hooks, onBatchEnd }, () => this.aborted);
   }
 
   evaluate(data: Dataset, batchSize: number) {
@@ -81,7 +82,7 @@ class InProcessEngine implements Engine<{ train: Dataset; validation: Dataset | 
   }
 
   abort() {
-    this.stopped = true;
+    this.aborted = true;
   }
 
   async close() {}

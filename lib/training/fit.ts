@@ -122,6 +122,19 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
  * of the last completed batch (in-process mode).
  */
 export async function fit(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions = {}): Promise<History> {
+  if (training.has(model)) throw new Error('fit: this model is already training (await the running fit first)');
+  training.add(model);
+  try {
+    return await fitModel(model, x, y, options);
+  } finally {
+    training.delete(model);
+  }
+}
+
+/** Models inside fit: a second concurrent fit would fight over their weights. */
+const training = new WeakSet<TrainableModel>();
+
+async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: FitOptions): Promise<History> {
   const compiled = compiledOf(model, 'fit');
   const { train, validation } = validationSet(checkDataset(x, y, 'fit'), options);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', 'fit');
@@ -130,6 +143,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   const checkpoint = options.resume ? await readCheckpoint(options.resume) : null;
   if (checkpoint) restoreCheckpoint(checkpoint, model, compiled.optimizer);
   const seed = options.seed ?? checkpoint?.seed ?? randomSeed();
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new RangeError(`fit: seed must be an integer in [0, 2^32), got ${seed}`);
   const initialEpoch = checkpoint ? checkpoint.epoch + 1 : options.initialEpoch ?? 0;
   const params: FitParams = { epochs, initialEpoch, steps: Math.ceil(numSamples(train.x) / batchSize), samples: numSamples(train.x), batchSize, verbose };
   const callbacks = new CallbackList(orderCallbacks(options), { model, optimizer: compiled.optimizer, params, seed, stopTraining: false });
@@ -164,9 +178,7 @@ export async function fit(model: TrainableModel, x: Tensor, y: Targets, options:
   }
 }
 
-export interface EvaluateOptions extends RunOptions {
-  verbose?: 0 | 1;
-}
+export type EvaluateOptions = RunOptions;
 
 /** Loss (with the regularization term) and metrics over (x, y), in inference mode. */
 export async function evaluate(model: TrainableModel, x: Tensor, y: Targets, options: EvaluateOptions = {}): Promise<Logs> {

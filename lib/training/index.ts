@@ -11,7 +11,7 @@ export {
 } from './callbacks';
 export type { CallbackLike, TrainingContext, FitParams, EarlyStoppingOptions, ReduceLROnPlateauOptions, ScheduleFn } from './callbacks';
 export { ModelCheckpoint, saveCheckpoint, readCheckpoint, restoreCheckpoint } from './checkpoint';
-export type { Checkpoint, ModelCheckpointOptions } from './checkpoint';
+export type { Checkpoint, ModelCheckpointOptions, TrainingState } from './checkpoint';
 export { ProgressBar } from './progress';
 export type { ProgressOptions, ProgressStream } from './progress';
 export { splitData } from './split';

@@ -130,11 +130,6 @@ export class TrainingLoop {
     if (logs.loss !== undefined) logs.loss += regularizationLoss(this.params);
     return logs;
   }
-
-  /** The model's outputs for every row of x, computed batchSize rows at a time. */
-  async predict(x: Tensor, batchSize: number, hooks: LoopHooks = {}): Promise<Tensor> {
-    return predictBatches(this.model, x, batchSize, hooks);
-  }
 }
 
 /** Outputs of `model` on x, batch by batch, gathered into one tensor [N, ...]. */
@@ -159,11 +154,16 @@ export interface FitEpochOptions extends EpochOptions {
   validationBatchSize: number;
 }
 
-/** Trains one epoch, then evaluates the validation set: train logs plus `val_`-prefixed ones. */
-export async function fitEpoch(loop: TrainingLoop, train: Dataset, options: FitEpochOptions, hooks: LoopHooks): Promise<Logs> {
+/**
+ * Trains one epoch, then evaluates the validation set: train logs plus `val_`-prefixed ones. The
+ * validation pass runs even when the epoch was stopped early (`hooks.shouldStop`), unless
+ * `shouldAbort` says the whole call is cancelled.
+ */
+export async function fitEpoch(loop: TrainingLoop, train: Dataset, options: FitEpochOptions, hooks: LoopHooks,
+  shouldAbort?: () => boolean): Promise<Logs> {
   const logs = await loop.trainEpoch(train, options, hooks);
   if (options.validation && numSamples(options.validation.x) > 0) {
-    const val = await loop.evaluate(options.validation, options.validationBatchSize, { pause: hooks.pause });
+    const val = await loop.evaluate(options.validation, options.validationBatchSize, { pause: hooks.pause, shouldStop: shouldAbort });
     for (const [k, v] of Object.entries(val)) logs[`val_${k}`] = v;
   }
   return logs;

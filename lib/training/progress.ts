@@ -31,7 +31,7 @@ export function formatDuration(seconds: number): string {
   return m < 60 ? `${m}m${String(s).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Prints epoch, batch, loss, metrics, samples/s and ETA. */
+/** Prints epoch, batch, loss, metrics, images (samples) per second and ETA. */
 export class ProgressBar extends Callback {
   private readonly stream: ProgressStream;
   private readonly bar: boolean;
@@ -76,7 +76,7 @@ export class ProgressBar extends Callback {
     const bar = '='.repeat(Math.max(0, done - 1)) + (done < width ? '>' : '=') + '.'.repeat(width - done);
     const eta = (elapsed / (batch + 1)) * (steps - batch - 1);
     const line = `${this.header} [${bar}] ${batch + 1}/${steps} - ETA ${formatDuration(eta)} - ` +
-      `${Math.round(this.samples / Math.max(elapsed, 1e-9))} samples/s - ${formatLogs(means)}`;
+      `${Math.round(this.samples / Math.max(elapsed, 1e-9))} images/s - ${formatLogs(means)}`;
     const columns = this.stream.columns ?? 120;
     this.stream.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
   }
@@ -85,7 +85,7 @@ export class ProgressBar extends Callback {
     const elapsed = (performance.now() - this.epochStart) / 1000;
     const steps = this.context.params.steps;
     const rate = Math.round(this.samples / Math.max(elapsed, 1e-9));
-    const line = `${this.header} - ${steps}/${steps} - ${formatDuration(elapsed)} - ${rate} samples/s - ${formatLogs(logs)}`;
+    const line = `${this.header} - ${steps}/${steps} - ${formatDuration(elapsed)} - ${rate} images/s - ${formatLogs(logs)}`;
     this.stream.write(this.bar ? `\r${line}\x1b[K\n` : `${line}\n`);
   }
 }

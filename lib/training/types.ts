@@ -1,8 +1,11 @@
 // What the training loop needs from a model, an optimizer, a loss and a metric. The graph and
 // optim modules provide the real ones; anything with these members trains.
+import type { LossResult, Targets } from '../losses';
 import type { Parameter } from '../parameter';
 import type { Tensor } from '../tensor';
-import type { Targets } from './data';
+
+export type { LossResult };
+export type { Metric } from '../metrics';
 
 export interface ForwardOptions {
   training?: boolean;
@@ -30,22 +33,11 @@ export interface Optimizer {
   loadStateDict(state: unknown): void;
 }
 
-export interface LossResult {
-  /** Mean over the batch. */
-  loss: number;
-  /** dLoss/dPrediction. */
-  grad: Tensor;
-}
-
+/** Any object with a name and compute() is a loss (the losses module's classes are). */
 export interface Loss {
   readonly name: string;
+  /** Mean loss over the batch, and dLoss/dPrediction. */
   compute(prediction: Tensor, target: Targets): LossResult;
-}
-
-export interface Metric {
-  readonly name: string;
-  /** Mean over the batch; epoch values are sample-weighted means of these. */
-  compute(prediction: Tensor, target: Targets): number;
 }
 
 /** Values reported to callbacks: loss, metrics, `val_` variants, `lr`. */

@@ -17,8 +17,9 @@ function spawn(workerData: WorkerInit): Worker {
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, workerData });
 }
 
+/** The worker's error on this thread: TypeError and RangeError keep their class, others their name. */
 function toError(e: SerializedError): Error {
-  const error = new Error(e.message);
+  const error = e.name === 'TypeError' ? new TypeError(e.message) : e.name === 'RangeError' ? new RangeError(e.message) : new Error(e.message);
   error.name = e.name;
   if (e.stack) error.stack = e.stack;
   return error;

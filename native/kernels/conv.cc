@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/conv_parallel.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
@@ -80,7 +81,7 @@ void for_each_batch(const ConvShape& s, const Plan& p, BatchFn batch_fn, ChunkFn
     }
   };
   if (p.chunks == 1) return run_chunk(0, true);
-  parallel_for(p.chunks, 1, [&](int64_t c0, int64_t c1) {
+  parallel_for_or_throw(p.chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) run_chunk(c, false);
   });
 }
@@ -121,13 +122,17 @@ void col2im_images(const ConvShape& s, const Plan& p, const float* col, int64_t 
 // side-by-side layout [Og, count*P].
 void to_side_by_side(const ConvShape& s, const Plan& p, const float* nchw, int64_t count, float* out) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(out + o * count * p.P + i * p.P, nchw + (i * s.O + o) * p.P, sizeof(float) * p.P);
+    }
   }
 }
 
 void from_side_by_side(const ConvShape& s, const Plan& p, const float* in, int64_t count, float* nchw) {
   for (int64_t i = 0; i < count; ++i) {
-    for (int64_t o = 0; o < p.Og; ++o) std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    for (int64_t o = 0; o < p.Og; ++o) {
+      std::memcpy(nchw + (i * s.O + o) * p.P, in + o * count * p.P + i * p.P, sizeof(float) * p.P);
+    }
   }
 }
 

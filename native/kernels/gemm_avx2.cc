@@ -114,6 +114,7 @@ void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, in
   }
 }
 
+// The microkernel contract of gemm.h on the smallest tile variant that covers m rows.
 void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha,
                         float beta, int64_t m, int64_t n) {
   if (m > 3) return tile<6>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);

@@ -126,6 +126,7 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
   }
 }
 
+// The microkernel contract of gemm.h on the smallest tile variant that covers m x n.
 void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
                           float alpha, float beta, int64_t m, int64_t n) {
   if (n > 16) {

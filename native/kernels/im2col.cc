@@ -38,7 +38,8 @@ void for_each_col_row(const ConvShape& s, int64_t C, int64_t oh0, int64_t oh1, i
 void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t oh1, float* col, int64_t ld) {
   const int64_t H = s.H, W = s.W, OW = s.OW, sw = s.stride_w;
   // Plain loops rather than memcpy/memset: the rows are short (OW floats), call overhead dominates.
-  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi,
+                                           int64_t at) {
     float* out = col + at;
     if (ih < 0 || ih >= H) {
       for (int64_t ow = 0; ow < OW; ++ow) out[ow] = 0.0f;
@@ -58,7 +59,8 @@ void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t 
 
 void col2im(const ConvShape& s, int64_t C, const float* col, int64_t ld, int64_t oh0, int64_t oh1, float* dx) {
   const int64_t H = s.H, W = s.W, sw = s.stride_w;
-  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi, int64_t at) {
+  for_each_col_row(s, C, oh0, oh1, ld, [&](int64_t c, int64_t ih, int64_t iw_offset, int64_t lo, int64_t hi,
+                                           int64_t at) {
     if (ih < 0 || ih >= H) return;
     const float* in = col + at;
     float* out = dx + (c * H + ih) * W;

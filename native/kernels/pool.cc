@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "runtime/cpu.h"
+#include "kernels/conv_parallel.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
@@ -57,21 +58,24 @@ float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1
 
 }  // namespace
 
+// Taps outer, outputs inner, without branches: the j loops vectorise where the compiler can.
 void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
                           int64_t index0, float* y, int32_t* idx) {
   for (int64_t j = 0; j < count; ++j) {
-    float best = x[j * S];
-    int64_t arg = 0;
-    for (int64_t r = 0; r < KH; ++r) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        const float v = x[r * ld + j * S + kw];
-        const bool take = v > best || v != v;
-        best = take ? v : best;
-        arg = take ? r * W + kw : arg;
+    y[j] = x[j * S];
+    idx[j] = static_cast<int32_t>(index0 + j * S);
+  }
+  for (int64_t r = 0; r < KH; ++r) {
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const float* tap = x + r * ld + kw;
+      const int32_t at = static_cast<int32_t>(index0 + r * W + kw);
+      for (int64_t j = 0; j < count; ++j) {
+        const float v = tap[j * S];
+        const bool take = v > y[j] || v != v;
+        y[j] = take ? v : y[j];
+        idx[j] = take ? at + static_cast<int32_t>(j * S) : idx[j];
       }
     }
-    y[j] = best;
-    idx[j] = static_cast<int32_t>(index0 + j * S + arg);
   }
 }
 
@@ -93,17 +97,19 @@ void max_window(const PoolShape& s, const float* x, int64_t oh, int64_t ow, floa
   *idx = static_cast<int32_t>(arg);
 }
 
-// A (H + 2 pad_h) x (W + 2 pad_w) plane of -inf, for pad_plane to fill the middle of: the frame
-// stays -inf from plane to plane.
-float* framed_plane(const PoolShape& s, int64_t ld) {
+// A (H + 2 pad_h) x ld plane of `fill` (followed by `extra` floats of scratch), for pad_plane to
+// fill the middle of: the frame keeps its value from plane to plane.
+float* framed_plane(const PoolShape& s, int64_t ld, float fill, int64_t extra = 0) {
   const int64_t size = (s.H + 2 * s.pad_h) * ld;
-  float* padded = grow(tl_padded, size);
-  std::fill(padded, padded + size, -std::numeric_limits<float>::infinity());
+  float* padded = grow(tl_padded, size + extra);
+  std::fill(padded, padded + size, fill);
   return padded;
 }
 
 const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* framed) {
-  for (int64_t ih = 0; ih < s.H; ++ih) std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  for (int64_t ih = 0; ih < s.H; ++ih) {
+    std::memcpy(framed + (ih + s.pad_h) * ld + s.pad_w, x + ih * s.W, sizeof(float) * s.W);
+  }
   return framed;
 }
 
@@ -118,8 +124,8 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
-    float* framed = padded ? framed_plane(s, ld) : nullptr;
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+    float* framed = padded ? framed_plane(s, ld, -std::numeric_limits<float>::infinity()) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* plane = x + p * s.H * s.W;
       const float* src = padded ? pad_plane(s, plane, ld, framed) : plane;
@@ -131,7 +137,9 @@ void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* i
         int64_t minus_inf = 0;  // counted without a branch, so the check vectorises
         for (int64_t ow = 0; ow < s.OW; ++ow) minus_inf += y[at + ow] == -std::numeric_limits<float>::infinity();
         for (int64_t ow = 0; minus_inf > 0 && ow < s.OW; ++ow) {
-          if (y[at + ow] == -std::numeric_limits<float>::infinity()) max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          if (y[at + ow] == -std::numeric_limits<float>::infinity()) {
+            max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+          }
         }
       }
     }
@@ -148,37 +156,92 @@ void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx
   });
 }
 
-// y[n, c, oh, ow] = sum_{window} x[n, c, ih, iw] / divisor
+namespace {
+
+// 1 / divisor for each output position [OH, OW], the same in every plane: the caller's, reused.
+thread_local std::vector<float> tl_inverse;
+
+const float* inverse_divisors(const PoolShape& s, bool count_include_pad) {
+  float* inv = grow(tl_inverse, s.OH * s.OW);
+  for (int64_t oh = 0; oh < s.OH; ++oh) {
+    for (int64_t ow = 0; ow < s.OW; ++ow) {
+      int64_t h0, h1, w0, w1;
+      window(s, oh, ow, &h0, &h1, &w0, &w1);
+      inv[oh * s.OW + ow] = 1.0f / divisor(s, count_include_pad, h0, h1, w0, w1);
+    }
+  }
+  return inv;
+}
+
+// out[j] += in[j*S] for j < n: contiguous when S = 1, so it vectorises.
+void add_strided(int64_t n, int64_t S, const float* in, float* out) {
+  if (S == 1) {
+    for (int64_t j = 0; j < n; ++j) out[j] += in[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) out[j] += in[j * S];
+  }
+}
+
+// out[j*S] += in[j] for j < n.
+void scatter_add_strided(int64_t n, int64_t S, const float* in, float* out) {
+  if (S == 1) {
+    for (int64_t j = 0; j < n; ++j) out[j] += in[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) out[j * S] += in[j];
+  }
+}
+
+}  // namespace
+
+// y[n, c, oh, ow] = sum_{window} x[n, c, ih, iw] / divisor, a row of outputs at a time over a
+// zero-framed copy of the plane.
 void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float* x, float* y) {
-  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
-    const float* xp = x + p * s.H * s.W;
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      for (int64_t ow = 0; ow < s.OW; ++ow) {
-        int64_t h0, h1, w0, w1;
-        window(s, oh, ow, &h0, &h1, &w0, &w1);
-        float total = 0;
-        for (int64_t ih = h0; ih < h1; ++ih) {
-          for (int64_t iw = w0; iw < w1; ++iw) total += xp[ih * s.W + iw];
+  const float* inv = inverse_divisors(s, count_include_pad);
+  const bool padded = s.pad_h > 0 || s.pad_w > 0;
+  const int64_t ld = s.W + 2 * s.pad_w;
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+    float* framed = padded ? framed_plane(s, ld, 0.0f) : nullptr;
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* src = padded ? pad_plane(s, x + p * s.H * s.W, ld, framed) : x + p * s.H * s.W;
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        float* yr = y + (p * s.OH + oh) * s.OW;
+        std::fill(yr, yr + s.OW, 0.0f);
+        for (int64_t r = 0; r < s.KH; ++r) {
+          const float* row = src + (oh * s.stride_h + r) * ld;
+          for (int64_t kw = 0; kw < s.KW; ++kw) add_strided(s.OW, s.stride_w, row + kw, yr);
         }
-        y[(p * s.OH + oh) * s.OW + ow] = total / divisor(s, count_include_pad, h0, h1, w0, w1);
+        for (int64_t ow = 0; ow < s.OW; ++ow) yr[ow] *= inv[oh * s.OW + ow];
       }
     }
   });
 }
 
-// dx[n, c, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor
+// dx[n, c, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor, accumulated (with
+// padding) in a zero-framed plane whose middle is then dx.
 void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float* dy, float* dx) {
-  for_each_plane(s, s.OH * s.OW * s.KH * s.KW, [&](int64_t p) {
-    float* dxp = dx + p * s.H * s.W;
-    std::memset(dxp, 0, sizeof(float) * s.H * s.W);
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      for (int64_t ow = 0; ow < s.OW; ++ow) {
-        int64_t h0, h1, w0, w1;
-        window(s, oh, ow, &h0, &h1, &w0, &w1);
-        const float g = dy[(p * s.OH + oh) * s.OW + ow] / divisor(s, count_include_pad, h0, h1, w0, w1);
-        for (int64_t ih = h0; ih < h1; ++ih) {
-          for (int64_t iw = w0; iw < w1; ++iw) dxp[ih * s.W + iw] += g;
+  const float* inv = inverse_divisors(s, count_include_pad);
+  const bool padded = s.pad_h > 0 || s.pad_w > 0;
+  const int64_t ld = s.W + 2 * s.pad_w, rows = s.H + 2 * s.pad_h;
+  const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
+  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+    float* scratch = framed_plane(s, padded ? ld : 0, 0.0f, s.OW);
+    float* g = scratch + (padded ? rows * ld : 0);  // one row of dy / divisor
+    for (int64_t p = p0; p < p1; ++p) {
+      float* dxp = dx + p * s.H * s.W;
+      float* acc = padded ? scratch : dxp;
+      std::fill(acc, acc + rows * ld, 0.0f);
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        const float* dyr = dy + (p * s.OH + oh) * s.OW;
+        for (int64_t ow = 0; ow < s.OW; ++ow) g[ow] = dyr[ow] * inv[oh * s.OW + ow];
+        for (int64_t r = 0; r < s.KH; ++r) {
+          float* row = acc + (oh * s.stride_h + r) * ld;
+          for (int64_t kw = 0; kw < s.KW; ++kw) scatter_add_strided(s.OW, s.stride_w, g, row + kw);
         }
+      }
+      if (!padded) continue;
+      for (int64_t ih = 0; ih < s.H; ++ih) {
+        std::memcpy(dxp + ih * s.W, acc + (ih + s.pad_h) * ld + s.pad_w, sizeof(float) * s.W);
       }
     }
   });

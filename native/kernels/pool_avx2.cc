@@ -48,13 +48,15 @@ void max_pool_row_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_
       const float* row = x + r * ld + j * S;
       const int64_t row_index = index0 + r * W + j * S;
       __m256 row_best = load_lanes(row, S, lanes);
-      __m256i row_arg = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
+      __m256i row_kw = _mm256_setzero_si256();  // the winning kw; the index is formed once per row
       for (int64_t kw = 1; kw < KW; ++kw) {
         const __m256 v = load_lanes(row + kw, S, lanes);
         const __m256 take = wins(v, row_best);
         row_best = _mm256_blendv_ps(row_best, v, take);
-        row_arg = select(take, row_arg, _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(row_index + kw)), lane_offsets));
+        row_kw = select(take, row_kw, _mm256_set1_epi32(static_cast<int32_t>(kw)));
       }
+      const __m256i row_start = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
+      const __m256i row_arg = _mm256_add_epi32(row_start, row_kw);
       const __m256 take = r == 0 ? _mm256_castsi256_ps(_mm256_set1_epi32(-1)) : wins(row_best, best);
       best = _mm256_blendv_ps(best, row_best, take);
       arg = select(take, arg, row_arg);

@@ -32,8 +32,8 @@ __mmask16 wins(__m512 v, __m512 best) {
 void max_pool_row_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
                          int64_t index0, float* y, int32_t* idx) {
   if (S > 2) return max_pool_row_generic(x, ld, W, KH, KW, S, count, index0, y, idx);
-  const __m512i lane_offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                  _mm512_set1_epi32(static_cast<int32_t>(S)));
+  const __m512i lanes16 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lane_offsets = _mm512_mullo_epi32(lanes16, _mm512_set1_epi32(static_cast<int32_t>(S)));
   for (int64_t j = 0; j < count; j += 16) {
     const int64_t lanes = count - j < 16 ? count - j : 16;
     __m512 best = _mm512_setzero_ps();
@@ -42,13 +42,15 @@ void max_pool_row_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int6
       const float* row = x + r * ld + j * S;
       const int64_t row_index = index0 + r * W + j * S;
       __m512 row_best = load_lanes(row, S, lanes);
-      __m512i row_arg = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
+      __m512i row_kw = _mm512_setzero_si512();  // the winning kw; the index is formed once per row
       for (int64_t kw = 1; kw < KW; ++kw) {
         const __m512 v = load_lanes(row + kw, S, lanes);
         const __mmask16 take = wins(v, row_best);
         row_best = _mm512_mask_mov_ps(row_best, take, v);
-        row_arg = _mm512_mask_mov_epi32(row_arg, take, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(row_index + kw)), lane_offsets));
+        row_kw = _mm512_mask_mov_epi32(row_kw, take, _mm512_set1_epi32(static_cast<int32_t>(kw)));
       }
+      const __m512i row_start = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
+      const __m512i row_arg = _mm512_add_epi32(row_start, row_kw);
       const __mmask16 take = r == 0 ? static_cast<__mmask16>(0xffff) : wins(row_best, best);
       best = _mm512_mask_mov_ps(best, take, row_best);
       arg = _mm512_mask_mov_epi32(arg, take, row_arg);
