@@ -26,6 +26,8 @@ const cases: Case[] = [
   { name: '3x3/1 no padding', x: [2, 2, 9, 20], k: [3, 3], s: [1, 1], p: [0, 0] },
   { name: '2x3 kernel, stride [1, 2], padding 1', x: [2, 3, 8, 37], k: [2, 3], s: [1, 2], p: [1, 1] },
   { name: 'stride 3 > kernel 2', x: [2, 2, 14, 40], k: [2, 2], s: [3, 3], p: [1, 1] },
+  { name: 'stride [3, 2], input rows skipped between windows', x: [2, 2, 17, 37], k: [2, 2], s: [3, 2], p: [1, 1] },
+  { name: '3x2 kernel, stride [2, 1], overlapping window rows', x: [1, 3, 16, 21], k: [3, 2], s: [2, 1], p: [1, 1] },
   { name: 'kernel 1', x: [1, 2, 5, 6], k: [1, 1], s: [1, 1], p: [0, 0] },
 ];
 

@@ -1,7 +1,7 @@
 #include "binding/args.h"
 
 #include <cmath>
-#include <utility>
+#include <new>
 #include <vector>
 
 namespace convkit::binding {
@@ -85,16 +85,39 @@ uint64_t product(const Args& args, std::initializer_list<int64_t> sizes, const c
 }
 
 namespace {
-std::vector<std::pair<const char*, Binding>>& registry() {
-  static std::vector<std::pair<const char*, Binding>> r;
+
+struct Entry {
+  const char* name;
+  Binding fn;
+};
+
+std::vector<Entry>& registry() {
+  static std::vector<Entry> r;
   return r;
 }
+
+// Every binding runs through this: a C++ exception that is not a JS error (std::bad_alloc from
+// a kernel's buffers, say) becomes one naming the function, instead of ending the process.
+Napi::Value call(const Napi::CallbackInfo& info) {
+  const auto* entry = static_cast<const Entry*>(info.Data());
+  try {
+    return entry->fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), std::string(entry->name) + ": out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(entry->name) + ": " + e.what());
+  }
+}
+
 }  // namespace
 
-Register::Register(const char* name, Binding fn) { registry().emplace_back(name, fn); }
+Register::Register(const char* name, Binding fn) { registry().push_back({name, fn}); }
 
 void export_all(Napi::Env env, Napi::Object exports) {
-  for (auto& [name, fn] : registry()) exports.Set(name, Napi::Function::New(env, fn, name));
+  // Registration ends before the module initialises, so entries keep their addresses.
+  for (Entry& entry : registry()) exports.Set(entry.name, Napi::Function::New(env, call, entry.name, &entry));
 }
 
 }  // namespace convkit::binding

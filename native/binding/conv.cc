@@ -1,6 +1,5 @@
 #include <napi.h>
 
-#include <new>
 #include <string>
 
 #include "binding/args.h"
@@ -59,11 +58,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   ConvShape s = read_shape(args, 4);
   expect_shapes(args, s, x, w, y, "y");
   if (has_bias) args.expect_size(b, static_cast<uint64_t>(s.O), "b", "O");
-  try {
-    conv2d_forward(s, x.data, w.data, b.data, y.data);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "conv2dForward: out of memory for the im2col buffers");
-  }
+  conv2d_forward(s, x.data, w.data, b.data, y.data);
   return info.Env().Undefined();
 }
 
@@ -83,11 +78,7 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   if (has_dx) args.expect_size(dx, x.size, "dx", "N*C*H*W");
   args.expect_size(dw, w.size, "dw", "O*(C/groups)*KH*KW");
   if (has_db) args.expect_size(db, static_cast<uint64_t>(s.O), "db", "O");
-  try {
-    conv2d_backward(s, x.data, w.data, dy.data, has_dx ? dx.data : nullptr, dw.data, has_db ? db.data : nullptr);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "conv2dBackward: out of memory for the im2col buffers");
-  }
+  conv2d_backward(s, x.data, w.data, dy.data, has_dx ? dx.data : nullptr, dw.data, has_db ? db.data : nullptr);
   return info.Env().Undefined();
 }
 

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <new>
 #include <string>
 
 #include "binding/args.h"
@@ -51,11 +50,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   args.expect_size(x, input_size(args, s), "x", "N*C*H*W");
   args.expect_size(y, output_size(args, s), "y", "N*C*OH*OW");
   args.expect_size(idx, y.size, "indices", "N*C*OH*OW");
-  try {
-    max_pool2d_forward(s, x.data, y.data, idx.data);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "maxPool2dForward: out of memory for a padded plane");
-  }
+  max_pool2d_forward(s, x.data, y.data, idx.data);
   return info.Env().Undefined();
 }
 
@@ -92,11 +87,7 @@ Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   PoolShape s = read_shape(args, 3);
   args.expect_size(x, input_size(args, s), "x", "N*C*H*W");
   args.expect_size(y, output_size(args, s), "y", "N*C*OH*OW");
-  try {
-    avg_pool2d_forward(s, include_pad, x.data, y.data);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "avgPool2dForward: out of memory for a padded plane");
-  }
+  avg_pool2d_forward(s, include_pad, x.data, y.data);
   return info.Env().Undefined();
 }
 
@@ -109,11 +100,7 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   PoolShape s = read_shape(args, 3);
   args.expect_size(dy, output_size(args, s), "dy", "N*C*OH*OW");
   args.expect_size(dx, input_size(args, s), "dx", "N*C*H*W");
-  try {
-    avg_pool2d_backward(s, include_pad, dy.data, dx.data);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "avgPool2dBackward: out of memory for a padded plane");
-  }
+  avg_pool2d_backward(s, include_pad, dy.data, dx.data);
   return info.Env().Undefined();
 }
 

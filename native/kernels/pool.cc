@@ -6,23 +6,22 @@
 #include <vector>
 
 #include "runtime/cpu.h"
-#include "kernels/conv_parallel.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
 namespace {
 
-using MaxPoolRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*,
-                            int32_t*);
+using MaxPoolRows = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, float*, int32_t*);
 
 // Padded copies of one plane for max pooling, one per thread, reused.
 thread_local std::vector<float> tl_padded;
 
-MaxPoolRow max_pool_row_for_isa() {
+MaxPoolRows max_pool_rows_for_isa() {
 #if defined(CONVKIT_X86_KERNELS)
-  return select_isa<MaxPoolRow>(max_pool_row_generic, max_pool_row_avx2, max_pool_row_avx512);
+  return select_isa<MaxPoolRows>(max_pool_rows_generic, max_pool_rows_avx2, max_pool_rows_avx512);
 #else
-  return max_pool_row_generic;
+  return max_pool_rows_generic;
 #endif
 }
 
@@ -58,22 +57,29 @@ float divisor(const PoolShape& s, bool count_include_pad, int64_t h0, int64_t h1
 
 }  // namespace
 
-// Taps outer, outputs inner, without branches: the j loops vectorise where the compiler can.
-void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                          int64_t index0, float* y, int32_t* idx) {
-  for (int64_t j = 0; j < count; ++j) {
-    y[j] = x[j * S];
-    idx[j] = static_cast<int32_t>(index0 + j * S);
-  }
-  for (int64_t r = 0; r < KH; ++r) {
-    for (int64_t kw = 0; kw < KW; ++kw) {
-      const float* tap = x + r * ld + kw;
-      const int32_t at = static_cast<int32_t>(index0 + r * W + kw);
-      for (int64_t j = 0; j < count; ++j) {
-        const float v = tap[j * S];
-        const bool take = v > y[j] || v != v;
-        y[j] = take ? v : y[j];
-        idx[j] = take ? at + static_cast<int32_t>(j * S) : idx[j];
+// One output row at a time; taps outer, outputs inner, without branches: the j loops vectorise
+// where the compiler can.
+void max_pool_rows_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                           int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx) {
+  for (int64_t t = 0; t < R; ++t) {
+    const float* xt = x + t * Sh * ld;
+    const int64_t index_t = index0 + t * Sh * W;
+    float* yt = y + t * count;
+    int32_t* it = idx + t * count;
+    for (int64_t j = 0; j < count; ++j) {
+      yt[j] = xt[j * S];
+      it[j] = static_cast<int32_t>(index_t + j * S);
+    }
+    for (int64_t r = 0; r < KH; ++r) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const float* tap = xt + r * ld + kw;
+        const int32_t at = static_cast<int32_t>(index_t + r * W + kw);
+        for (int64_t j = 0; j < count; ++j) {
+          const float v = tap[j * S];
+          const bool take = v > yt[j] || v != v;
+          yt[j] = take ? v : yt[j];
+          it[j] = take ? at + static_cast<int32_t>(j * S) : it[j];
+        }
       }
     }
   }
@@ -115,30 +121,31 @@ const float* pad_plane(const PoolShape& s, const float* x, int64_t ld, float* fr
 
 }  // namespace
 
-// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], a row of outputs at a time. With padding the
-// plane is copied into a frame of -inf so that every window lies inside; a window whose
-// maximum is -inf may then point into the frame, so those few outputs are redone from the
-// clipped window.
+// y[n, c, oh, ow] = max_{window} x[n, c, ih, iw], kMaxPoolRows rows of outputs at a time. With
+// padding the plane is copied into a frame of -inf so that every window lies inside; a window
+// whose maximum is -inf may then point into the frame, so those few outputs are redone from
+// the clipped window.
 void max_pool2d_forward(const PoolShape& s, const float* x, float* y, int32_t* idx) {
-  const MaxPoolRow row_kernel = max_pool_row_for_isa();
+  const MaxPoolRows rows_kernel = max_pool_rows_for_isa();
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, -std::numeric_limits<float>::infinity()) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* plane = x + p * s.H * s.W;
       const float* src = padded ? pad_plane(s, plane, ld, framed) : plane;
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        const int64_t at = (p * s.OH + oh) * s.OW, top = oh * s.stride_h;
-        row_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_w, s.OW, (top - s.pad_h) * s.W - s.pad_w, y + at,
-                   idx + at);
+      for (int64_t oh0 = 0; oh0 < s.OH; oh0 += kMaxPoolRows) {
+        const int64_t R = std::min(kMaxPoolRows, s.OH - oh0), top = oh0 * s.stride_h;
+        const int64_t first = (p * s.OH + oh0) * s.OW;
+        rows_kernel(src + top * ld, ld, s.W, s.KH, s.KW, s.stride_h, s.stride_w, R, s.OW,
+                    (top - s.pad_h) * s.W - s.pad_w, y + first, idx + first);
         if (!padded) continue;
         int64_t minus_inf = 0;  // counted without a branch, so the check vectorises
-        for (int64_t ow = 0; ow < s.OW; ++ow) minus_inf += y[at + ow] == -std::numeric_limits<float>::infinity();
-        for (int64_t ow = 0; minus_inf > 0 && ow < s.OW; ++ow) {
-          if (y[at + ow] == -std::numeric_limits<float>::infinity()) {
-            max_window(s, plane, oh, ow, y + at + ow, idx + at + ow);
+        for (int64_t i = 0; i < R * s.OW; ++i) minus_inf += y[first + i] == -std::numeric_limits<float>::infinity();
+        for (int64_t i = 0; minus_inf > 0 && i < R * s.OW; ++i) {
+          if (y[first + i] == -std::numeric_limits<float>::infinity()) {
+            max_window(s, plane, oh0 + i / s.OW, i % s.OW, y + first + i, idx + first + i);
           }
         }
       }
@@ -200,7 +207,7 @@ void avg_pool2d_forward(const PoolShape& s, bool count_include_pad, const float*
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* framed = padded ? framed_plane(s, ld, 0.0f) : nullptr;
     for (int64_t p = p0; p < p1; ++p) {
       const float* src = padded ? pad_plane(s, x + p * s.H * s.W, ld, framed) : x + p * s.H * s.W;
@@ -224,7 +231,7 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
   const bool padded = s.pad_h > 0 || s.pad_w > 0;
   const int64_t ld = s.W + 2 * s.pad_w, rows = s.H + 2 * s.pad_h;
   const int64_t grain = std::max<int64_t>(1, kMinWorkPerChunk / (s.OH * s.OW * s.KH * s.KW));
-  parallel_for_or_throw(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
+  parallel_for(s.N * s.C, grain, [&](int64_t p0, int64_t p1) {
     float* scratch = framed_plane(s, padded ? ld : 0, 0.0f, s.OW);
     float* g = scratch + (padded ? rows * ld : 0);  // one row of dy / divisor
     for (int64_t p = p0; p < p1; ++p) {

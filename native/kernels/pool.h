@@ -29,14 +29,16 @@ void avg_pool2d_backward(const PoolShape& s, bool count_include_pad, const float
 void global_avg_pool2d_forward(int64_t P, int64_t HW, const float* x, float* y);
 void global_avg_pool2d_backward(int64_t P, int64_t HW, const float* dy, float* dx);
 
-// Per-ISA max-pool row, windows wholly inside x: for j < count, y[j] = max over r < KH,
-// kw < KW of x[r*ld + j*S + kw], idx[j] = index0 + r*W + j*S + kw of the first maximum in
-// (r, kw) order; a NaN beats numbers and a later NaN an earlier one (PyTorch's rule).
-void max_pool_row_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                          int64_t index0, float* y, int32_t* idx);
-void max_pool_row_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                       int64_t index0, float* y, int32_t* idx);
-void max_pool_row_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                         int64_t index0, float* y, int32_t* idx);
+// Per-ISA max-pool rows, windows wholly inside x: for output rows t < R and j < count,
+// y[t*count + j] = max over r < KH, kw < KW of x[(t*Sh + r)*ld + j*S + kw] and
+// idx[t*count + j] = index0 + (t*Sh + r)*W + j*S + kw of the first maximum in (r, kw) order;
+// a NaN beats numbers and a later NaN an earlier one (PyTorch's rule).
+constexpr int64_t kMaxPoolRows = 4;  // R <= kMaxPoolRows
+void max_pool_rows_generic(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                           int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx);
+void max_pool_rows_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                        int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx);
+void max_pool_rows_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                          int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx);
 
 }  // namespace convkit

@@ -32,21 +32,25 @@ __m256i select(__m256 take, __m256i a, __m256i b) {  // take ? b : a
 
 }  // namespace
 
-// Each window row is reduced on its own, then the rows are merged in order: "the later one wins
-// iff greater or NaN" is associative, so this equals the plain (r, kw) scan, with shorter
-// dependency chains.
-void max_pool_row_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                       int64_t index0, float* y, int32_t* idx) {
-  if (S > 2) return max_pool_row_generic(x, ld, W, KH, KW, S, count, index0, y, idx);
+// Each input row is reduced over kw once, then merged, in row order, into every output row
+// whose windows hold it: "the later one wins iff greater or NaN" is associative, so this equals
+// the plain (r, kw) scan of each window, with shorter dependency chains and, for Sh < KH, the
+// overlapping rows reduced once.
+void max_pool_rows_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                        int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx) {
+  if (S > 2) return max_pool_rows_generic(x, ld, W, KH, KW, Sh, S, R, count, index0, y, idx);
   const __m256i lane_offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                                   _mm256_set1_epi32(static_cast<int32_t>(S)));
+  const int64_t rows = (R - 1) * Sh + KH;
   for (int64_t j = 0; j < count; j += 8) {
     const int64_t lanes = count - j < 8 ? count - j : 8;
-    __m256 best = _mm256_setzero_ps();
-    __m256i arg = _mm256_setzero_si256();
-    for (int64_t r = 0; r < KH; ++r) {
-      const float* row = x + r * ld + j * S;
-      const int64_t row_index = index0 + r * W + j * S;
+    __m256 best[kMaxPoolRows];
+    __m256i arg[kMaxPoolRows];
+    for (int64_t ir = 0; ir < rows; ++ir) {
+      const int64_t t_first = ir < KH ? 0 : (ir - KH) / Sh + 1;  // outputs whose windows hold row ir
+      const int64_t t_last = ir / Sh < R - 1 ? ir / Sh : R - 1;
+      if (t_first > t_last) continue;
+      const float* row = x + ir * ld + j * S;
       __m256 row_best = load_lanes(row, S, lanes);
       __m256i row_kw = _mm256_setzero_si256();  // the winning kw; the index is formed once per row
       for (int64_t kw = 1; kw < KW; ++kw) {
@@ -55,15 +59,25 @@ void max_pool_row_avx2(const float* x, int64_t ld, int64_t W, int64_t KH, int64_
         row_best = _mm256_blendv_ps(row_best, v, take);
         row_kw = select(take, row_kw, _mm256_set1_epi32(static_cast<int32_t>(kw)));
       }
+      const int64_t row_index = index0 + ir * W + j * S;
       const __m256i row_start = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
       const __m256i row_arg = _mm256_add_epi32(row_start, row_kw);
-      const __m256 take = r == 0 ? _mm256_castsi256_ps(_mm256_set1_epi32(-1)) : wins(row_best, best);
-      best = _mm256_blendv_ps(best, row_best, take);
-      arg = select(take, arg, row_arg);
+      for (int64_t t = t_first; t <= t_last; ++t) {
+        if (ir == t * Sh) {  // the window's first row
+          best[t] = row_best;
+          arg[t] = row_arg;
+          continue;
+        }
+        const __m256 take = wins(row_best, best[t]);
+        best[t] = _mm256_blendv_ps(best[t], row_best, take);
+        arg[t] = select(take, arg[t], row_arg);
+      }
     }
     const __m256i out = first_lanes(lanes);
-    _mm256_maskstore_ps(y + j, out, best);
-    _mm256_maskstore_epi32(idx + j, out, arg);
+    for (int64_t t = 0; t < R; ++t) {
+      _mm256_maskstore_ps(y + t * count + j, out, best[t]);
+      _mm256_maskstore_epi32(idx + t * count + j, out, arg[t]);
+    }
   }
 }
 

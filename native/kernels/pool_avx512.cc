@@ -26,21 +26,25 @@ __mmask16 wins(__m512 v, __m512 best) {
 
 }  // namespace
 
-// Each window row is reduced on its own, then the rows are merged in order: "the later one wins
-// iff greater or NaN" is associative, so this equals the plain (r, kw) scan, with shorter
-// dependency chains.
-void max_pool_row_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t S, int64_t count,
-                         int64_t index0, float* y, int32_t* idx) {
-  if (S > 2) return max_pool_row_generic(x, ld, W, KH, KW, S, count, index0, y, idx);
+// Each input row is reduced over kw once, then merged, in row order, into every output row
+// whose windows hold it: "the later one wins iff greater or NaN" is associative, so this equals
+// the plain (r, kw) scan of each window, with shorter dependency chains and, for Sh < KH, the
+// overlapping rows reduced once.
+void max_pool_rows_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int64_t KW, int64_t Sh, int64_t S,
+                          int64_t R, int64_t count, int64_t index0, float* y, int32_t* idx) {
+  if (S > 2) return max_pool_rows_generic(x, ld, W, KH, KW, Sh, S, R, count, index0, y, idx);
   const __m512i lanes16 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i lane_offsets = _mm512_mullo_epi32(lanes16, _mm512_set1_epi32(static_cast<int32_t>(S)));
+  const int64_t rows = (R - 1) * Sh + KH;
   for (int64_t j = 0; j < count; j += 16) {
     const int64_t lanes = count - j < 16 ? count - j : 16;
-    __m512 best = _mm512_setzero_ps();
-    __m512i arg = _mm512_setzero_si512();
-    for (int64_t r = 0; r < KH; ++r) {
-      const float* row = x + r * ld + j * S;
-      const int64_t row_index = index0 + r * W + j * S;
+    __m512 best[kMaxPoolRows];
+    __m512i arg[kMaxPoolRows];
+    for (int64_t ir = 0; ir < rows; ++ir) {
+      const int64_t t_first = ir < KH ? 0 : (ir - KH) / Sh + 1;  // outputs whose windows hold row ir
+      const int64_t t_last = ir / Sh < R - 1 ? ir / Sh : R - 1;
+      if (t_first > t_last) continue;
+      const float* row = x + ir * ld + j * S;
       __m512 row_best = load_lanes(row, S, lanes);
       __m512i row_kw = _mm512_setzero_si512();  // the winning kw; the index is formed once per row
       for (int64_t kw = 1; kw < KW; ++kw) {
@@ -49,15 +53,25 @@ void max_pool_row_avx512(const float* x, int64_t ld, int64_t W, int64_t KH, int6
         row_best = _mm512_mask_mov_ps(row_best, take, v);
         row_kw = _mm512_mask_mov_epi32(row_kw, take, _mm512_set1_epi32(static_cast<int32_t>(kw)));
       }
+      const int64_t row_index = index0 + ir * W + j * S;
       const __m512i row_start = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(row_index)), lane_offsets);
       const __m512i row_arg = _mm512_add_epi32(row_start, row_kw);
-      const __mmask16 take = r == 0 ? static_cast<__mmask16>(0xffff) : wins(row_best, best);
-      best = _mm512_mask_mov_ps(best, take, row_best);
-      arg = _mm512_mask_mov_epi32(arg, take, row_arg);
+      for (int64_t t = t_first; t <= t_last; ++t) {
+        if (ir == t * Sh) {  // the window's first row
+          best[t] = row_best;
+          arg[t] = row_arg;
+          continue;
+        }
+        const __mmask16 take = wins(row_best, best[t]);
+        best[t] = _mm512_mask_mov_ps(best[t], take, row_best);
+        arg[t] = _mm512_mask_mov_epi32(arg[t], take, row_arg);
+      }
     }
     const __mmask16 out = static_cast<__mmask16>(first_bits(lanes));
-    _mm512_mask_storeu_ps(y + j, out, best);
-    _mm512_mask_storeu_epi32(idx + j, out, arg);
+    for (int64_t t = 0; t < R; ++t) {
+      _mm512_mask_storeu_ps(y + t * count + j, out, best[t]);
+      _mm512_mask_storeu_epi32(idx + t * count + j, out, arg[t]);
+    }
   }
 }
 

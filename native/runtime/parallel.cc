@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -37,6 +38,9 @@ struct Job {
   Isa isa = Isa::generic;
   std::atomic<int> next{0};
   std::atomic<int> unfinished_workers{0};
+  // The first exception a chunk threw (e.g. std::bad_alloc); rethrown on the calling thread.
+  std::mutex error_mu;
+  std::exception_ptr error;
 };
 
 class Pool {
@@ -60,6 +64,7 @@ class Pool {
     job_.isa = current_isa();
     job_.next.store(0, std::memory_order_relaxed);
     job_.unfinished_workers.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    job_.error = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
       generation_.fetch_add(1, std::memory_order_release);
@@ -74,6 +79,7 @@ class Pool {
       if (std::chrono::steady_clock::now() - start < kSpin) cpu_relax();
       else std::this_thread::yield();
     }
+    if (job_.error) std::rethrow_exception(job_.error);
   }
 
   static void run_inline(int64_t n, int chunks, FunctionRef<void(int64_t, int64_t)> fn) {
@@ -104,7 +110,12 @@ class Pool {
     const int64_t n = job_.n;
     const int chunks = job_.chunks;
     for (int c = job_.next.fetch_add(1); c < chunks; c = job_.next.fetch_add(1)) {
-      (*job_.fn)(n * c / chunks, n * (c + 1) / chunks);
+      try {
+        (*job_.fn)(n * c / chunks, n * (c + 1) / chunks);
+      } catch (...) {  // an exception must not escape a pool thread
+        std::lock_guard<std::mutex> lock(job_.error_mu);
+        if (!job_.error) job_.error = std::current_exception();
+      }
     }
   }
 

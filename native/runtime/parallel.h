@@ -36,7 +36,8 @@ void set_num_threads(int n);
 // (but the last), at most num_threads() chunks. The chunks depend only on n, grain and
 // num_threads(), never on timing: a kernel whose chunks write disjoint outputs gives the same
 // bits for a given thread count. A call made from inside a job, or while another JS thread
-// holds the pool, runs the same chunks on the calling thread.
+// holds the pool, runs the same chunks on the calling thread. An exception thrown by a chunk
+// (std::bad_alloc, say) is rethrown on the calling thread once every chunk has finished.
 void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
 }  // namespace convkit
