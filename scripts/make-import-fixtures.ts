@@ -83,6 +83,19 @@ function functionalInception(): tf.LayersModel {
   return tf.model({ name: 'mini_inception_tfjs', inputs: x, outputs: out });
 }
 
+/** channels_first layers: the layout is kept, only the kernels are transposed. */
+function channelsFirstCnn(): tf.LayersModel {
+  return tf.sequential({
+    name: 'channels_first_cnn',
+    layers: [
+      tf.layers.conv2d({ name: 'conv', inputShape: [2, 6, 6], filters: 3, kernelSize: 3, dataFormat: 'channelsFirst', activation: 'relu' }),
+      tf.layers.maxPooling2d({ name: 'pool', poolSize: 2, dataFormat: 'channelsFirst' }),
+      tf.layers.flatten({ name: 'flat' }),
+      tf.layers.dense({ name: 'out', units: 2 }),
+    ],
+  });
+}
+
 async function main(): Promise<void> {
   const cnn = sequentialCnn();
   seedWeights(cnn, 1);
@@ -90,6 +103,9 @@ async function main(): Promise<void> {
   const inception = functionalInception();
   seedWeights(inception, 100);
   await save(inception, 'tfjs-inception', [6, 6, 3], 2);
+  const channelsFirst = channelsFirstCnn();
+  seedWeights(channelsFirst, 200);
+  await save(channelsFirst, 'tfjs-channels-first', [2, 6, 6], 2);
 }
 
 void main();

@@ -6,7 +6,7 @@ import { Conv2D, Dense, Flatten, ReLU, Tensor, input, model, type Model } from '
 import { ModelImportError, fromOnnx, loadOnnxModel, saveOnnxModel, toOnnx } from '../lib/io/onnx';
 import { ProtoWriter, readFields } from '../lib/io/protobuf';
 import { lenet5 } from '../lib/models/lenet5';
-import { miniInception } from '../lib/models/googlenet';
+import { googlenet, miniInception } from '../lib/models/googlenet';
 import { everyLayer } from './helpers/models';
 import { randomArray, rng } from './helpers/random';
 
@@ -85,6 +85,7 @@ const models: [string, () => Model, number[]][] = [
   ['every layer kind', () => everyLayer(5), [3, 3, 9, 9]],
   ['LeNet-5', () => lenet5({ seed: 3 }), [2, 1, 28, 28]],
   ['miniInception (BatchNorm, padded stride-2 pools)', () => miniInception({ seed: 4 }), [2, 3, 32, 32]],
+  ['GoogLeNet (224x224, 10 classes)', () => googlenet({ numClasses: 10, seed: 9 }), [1, 3, 224, 224]],
   ['asymmetric "same" padding', () => {
     const x = input([2, 8, 8]);
     const c = new ReLU().apply(new Conv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', name: 'strided_same' }).apply(x));

@@ -30,11 +30,12 @@ function nchwToNhwc(x: Tensor): tf.Tensor {
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-for (const name of ['tfjs-cnn', 'tfjs-inception']) {
+for (const name of ['tfjs-cnn', 'tfjs-inception', 'tfjs-channels-first']) {
   test(`import ${name} (made by tfjs-layers): same predictions as TensorFlow.js within 1e-5`, async (t) => {
     const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'io.json'), 'utf8'));
     const m = await loadLayersModel(path.join(FIXTURES, name));
-    const y = m.forward(nhwcToNchw(io.input, io.inputShape));
+    const x = name === 'tfjs-channels-first' ? new Tensor(Float32Array.from(io.input), io.inputShape) : nhwcToNchw(io.input, io.inputShape);
+    const y = m.forward(x);
     t.deepEqual([...y.shape], io.outputShape);
     const err = maxAbs(y.data, io.output);
     t.log(`${name}: max |convkit - tfjs| = ${err.toExponential(2)}`);
@@ -114,6 +115,22 @@ test('import: unsupported layers, bad weights and hostile manifests fail with a 
   t.throws(load(() => {}, new Uint8Array(10)), { instanceOf: ModelImportError, message: /bytes/ });
   t.throws(load((j) => { j.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, -1, 2]; }), { instanceOf: ModelImportError, message: /batch_input_shape/ });
   t.throws(() => fromTfjsArtifacts({ modelTopology: { class_name: 'Model', config: { layers: 'x' } }, weightSpecs: [], weightData: new Uint8Array(0) }), { instanceOf: ModelImportError });
+});
+
+test('import: the tensorflowjs_converter wrapping (model_config) and Keras 3 inbound nodes are read', (t) => {
+  const { json, weightData } = artifactsOf('tfjs-inception');
+  const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'tfjs-inception', 'io.json'), 'utf8'));
+  const topology = json.modelTopology;
+  // Keras 3 writes inbound nodes as {args: [keras tensors with config.keras_history]}.
+  const history = (node: unknown[]) => ({ class_name: '__keras_tensor__', config: { keras_history: node.slice(0, 3) } });
+  for (const layer of topology.config.layers) {
+    const [node] = layer.inbound_nodes as unknown[][][];
+    if (node) layer.inbound_nodes = [{ args: [node.length === 1 ? history(node[0]) : node.map(history)], kwargs: {} }];
+  }
+  const wrapped = { model_config: { ...topology, class_name: 'Functional' }, training_config: { loss: 'mse' } };
+  const m = fromTfjsArtifacts({ modelTopology: wrapped, weightSpecs: json.weightsManifest[0].weights, weightData });
+  const y = m.forward(nhwcToNchw(io.input, io.inputShape));
+  t.true(maxAbs(y.data, io.output) < 1e-5);
 });
 
 test('import: weight paths outside the model directory are refused', async (t) => {

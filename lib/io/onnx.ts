@@ -321,8 +321,8 @@ class OnnxImporter {
         const padding = this.pads(node, [1, ...x.shape], [KH, KW], strides, dilation);
         const bias = node.inputs[2] ? this.floats(this.constant(node, 2, 'the bias'), 'bias') : new Float32Array(O);
         if (bias.length !== O) fail(`Conv '${node.name}': bias has ${bias.length} values for ${O} filters`);
+        if (x.shape[0] !== w.dims[1] * groups) fail(`Conv '${node.name}': kernel ${formatShape(w.dims)} does not fit input ${formatShape(x.shape)} with group ${groups}`);
         const layer = new Conv2D({ name, filters: O, kernelSize: [KH, KW], strides, padding, dilation, groups });
-        if (layer.computeOutputShape([x.shape]) && x.shape[0] / groups !== w.dims[1]) fail(`Conv '${node.name}': kernel ${formatShape(w.dims)} does not fit input ${formatShape(x.shape)} with group ${groups}`);
         return this.set(node, layer, [x], [new Tensor(this.floats(w, 'kernel'), [...w.dims]), new Tensor(Float32Array.from(bias), [O])]);
       }
       case 'MaxPool':
