@@ -53,15 +53,29 @@ class Inception(nn.Module):
         return y @ self.w + self.b
 
 
+class Residual(nn.Module):
+    """A residual block: Conv, ReLU, Conv, Add of the block input, ReLU, global pool, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 3, 3, padding=1)
+        self.conv2 = nn.Conv2d(3, 3, 3, padding=1)
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        y = torch.relu(self.conv2(torch.relu(self.conv1(x))) + x)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
 class Unsupported(nn.Module):
-    """A residual Add of two activations and LeakyRelu: the importer must name both."""
+    """LeakyRelu and an elementwise Mul: the importer must name both."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(2, 2, 3, padding=1)
 
     def forward(self, x):
-        return nn.functional.leaky_relu(self.conv(x) + x, 0.1)
+        return nn.functional.leaky_relu(self.conv(x) * x, 0.1)
 
 
 def save(model, name, shape):
@@ -94,3 +108,5 @@ if __name__ == '__main__':
     save(Inception(), 'onnx-inception', (2, 3, 6, 6))
     torch.manual_seed(3)
     save(Unsupported(), 'onnx-unsupported', (1, 2, 4, 4))
+    torch.manual_seed(4)
+    save(Residual(), 'onnx-residual', (2, 3, 5, 5))

@@ -30,7 +30,7 @@ function nchwToNhwc(x: Tensor): tf.Tensor {
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-for (const name of ['tfjs-cnn', 'tfjs-inception', 'tfjs-channels-first']) {
+for (const name of ['tfjs-cnn', 'tfjs-inception', 'tfjs-channels-first', 'tfjs-residual']) {
   test(`import ${name} (made by tfjs-layers): same predictions as TensorFlow.js within 1e-5`, async (t) => {
     const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'io.json'), 'utf8'));
     const m = await loadLayersModel(path.join(FIXTURES, name));

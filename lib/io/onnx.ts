@@ -2,22 +2,23 @@
 // weights are copied as they are (Gemm/MatMul matrices transposed to Dense's [out, in]).
 //
 // Import reads ModelProto -> GraphProto (nodes in topological order, initializers as constants)
-// and maps the operators Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul (+ Add of a
-// constant bias), Relu, Sigmoid, Tanh, Softmax, Concat, Flatten, Reshape (to [N, features]),
-// Dropout, BatchNormalization, Identity and Constant onto layers; any other operator, or an Add
-// of two computed tensors (a residual connection: convkit has no Add layer), fails with an error
-// naming every unsupported node. Conv and Dense layers always get a bias (zeros when the file has
-// none) so that a following Add can fold into it. One input [N, C, H, W] or [N, F], one output.
+// and maps the operators Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul, Add / Sum
+// (of computed tensors: an Add layer; of a per-channel constant after Conv/Gemm/MatMul: folded
+// into its bias), Relu, Sigmoid, Tanh, Softmax, Concat, Flatten, Reshape (to [N, features]),
+// Dropout, BatchNormalization, Identity and Constant onto layers; any other operator fails with
+// an error naming every unsupported node. Conv and Dense layers always get a bias (zeros when the
+// file has none) so that a following Add can fold into it. One input [N, C, H, W] or [N, F], one
+// output, same-shape Adds only (no broadcasting of computed tensors).
 //
 // Export writes opset 13: Conv, Gemm (transB = 1), MaxPool, AveragePool, GlobalAveragePool
-// (+ Flatten), Flatten, Relu, Sigmoid, Tanh, Softmax (axis 1), Concat, BatchNormalization, and
-// Identity for Dropout (inference graphs).
+// (+ Flatten), Flatten, Relu, Sigmoid, Tanh, Softmax (axis 1), Concat, Add (Sum for more than two
+// inputs), BatchNormalization, and Identity for Dropout (inference graphs).
 import fs from 'node:fs/promises';
 import { Tensor, formatShape, type Shape } from '../tensor';
 import { Model } from '../model';
 import { input, type SymbolicTensor } from '../symbolic-tensor';
 import {
-  AvgPool2D, BatchNorm2D, Concat, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
+  Add, AvgPool2D, BatchNorm2D, Concat, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
   type Layer,
 } from '../layers';
 import { ProtoWriter, ProtobufError, int64, littleEndianFloats, readFields, repeatedFloats, repeatedInts, utf8, type Field } from './protobuf';
@@ -169,7 +170,7 @@ function readModel(bytes: Uint8Array): OnnxGraph {
 // Import
 
 const SUPPORTED = new Set([
-  'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Gemm', 'MatMul', 'Add', 'Relu', 'Sigmoid', 'Tanh', 'Softmax',
+  'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Gemm', 'MatMul', 'Add', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Softmax',
   'Concat', 'Flatten', 'Reshape', 'Dropout', 'BatchNormalization', 'Identity', 'Constant',
 ]);
 
@@ -192,14 +193,7 @@ function attr<T extends AttrValue>(node: OnnxNode, name: string, fallback: T): W
 
 /** Every node convkit cannot map, named in one message. */
 function checkSupported(graph: OnnxGraph): void {
-  const constants = new Set([...graph.initializers.keys(), ...graph.nodes.filter((n) => n.opType === 'Constant').flatMap((n) => n.outputs)]);
-  const problems: string[] = [];
-  for (const n of graph.nodes) {
-    if (!SUPPORTED.has(n.opType)) problems.push(`${n.opType.slice(0, 60)} (node '${n.name.slice(0, 100)}')`);
-    else if (n.opType === 'Add' && n.inputs.every((i) => !constants.has(i))) {
-      problems.push(`Add of two computed tensors (node '${n.name.slice(0, 100)}': a residual connection; convkit has no Add layer)`);
-    }
-  }
+  const problems = graph.nodes.filter((n) => !SUPPORTED.has(n.opType)).map((n) => `${n.opType.slice(0, 60)} (node '${n.name.slice(0, 100)}')`);
   if (problems.length > 0) fail(`unsupported operators: ${problems.join(', ')}`);
 }
 
@@ -292,6 +286,22 @@ class OnnxImporter {
       if (!floorMatchesCeil) fail(`node '${node.name}' (${node.opType}): ceil_mode 1 gives other sizes than convkit's floor mode here`);
     }
     return [pt, pl];
+  }
+
+  /** Add(t, c) with c a per-channel constant and t a Conv/Dense output read only here: c joins the bias. */
+  private foldBias(node: OnnxNode, k: number): void {
+    const v = this.tensor(node, 1 - k);
+    const c = this.constant(node, k, 'the added bias');
+    const values = this.floats(c, 'bias');
+    const channels = v.t.shape[0];
+    const first = c.dims.findIndex((d) => d !== 1);
+    const core = first < 0 ? [] : c.dims.slice(first);
+    const perChannel = v.t.shape.length === 1 ? core.join() === `${channels}` : core.join() === `${channels},1,1`;
+    if (!v.bias || this.consumers.get(node.inputs[1 - k]) !== 1 || !perChannel) {
+      fail(`Add '${node.name}': a constant is supported only per channel, added to the output of a Conv, Gemm or MatMul used nowhere else`);
+    }
+    for (let i = 0; i < channels; i++) v.bias![i] += values[i];
+    this.alias(node, v);
   }
 
   private convert(node: OnnxNode, index: number): void {
@@ -388,19 +398,17 @@ class OnnxImporter {
         }
         return this.set(node, new Dense({ name, units: OUT }), [x], [new Tensor(kernel, [OUT, IN]), new Tensor(bias, [OUT])]);
       }
-      case 'Add': {
-        const k = this.values.get(node.inputs[0])?.kind === 'const' ? 0 : 1;
-        const v = this.tensor(node, 1 - k);
-        const c = this.constant(node, k, 'the added bias');
-        const values = this.floats(c, 'bias');
-        const channels = v.t.shape[0];
-        const core = c.dims.slice(c.dims.findIndex((d) => d !== 1) < 0 ? c.dims.length : c.dims.findIndex((d) => d !== 1));
-        const perChannel = v.t.shape.length === 1 ? core.join() === `${channels}` : core.join() === `${channels},1,1`;
-        if (!v.bias || this.consumers.get(node.inputs[1 - k]) !== 1 || !perChannel) {
-          fail(`Add '${node.name}': only a per-channel constant added to the output of a Conv, Gemm or MatMul (used nowhere else) is supported`);
+      case 'Add':
+      case 'Sum': {
+        const isConst = node.inputs.map((i) => this.values.get(i)?.kind === 'const');
+        if (isConst.every((c) => !c)) {
+          const inputs = node.inputs.map((_, i) => this.tensor(node, i).t);
+          if (inputs.length === 1) return this.alias(node, this.tensor(node, 0));
+          if (inputs.some((t) => t.shape.join() !== inputs[0].shape.join())) fail(`${node.opType} '${node.name}': inputs of shapes ${inputs.map((t) => formatShape(t.shape)).join(', ')}; only same-shape sums are supported`);
+          return this.set(node, new Add({ name }), inputs);
         }
-        for (let i = 0; i < channels; i++) v.bias![i] += values[i];
-        return this.alias(node, v);
+        if (node.opType !== 'Add') fail(`Sum '${node.name}' of constants is not supported`);
+        return this.foldBias(node, isConst[0] ? 0 : 1);
       }
       case 'Dropout': {
         const ratio = node.inputs[1] ? (this.constant(node, 1, 'ratio').data as ArrayLike<number>)[0] : attr(node, 'ratio', 0.5);
@@ -542,6 +550,8 @@ export function toOnnx(model: Model): Uint8Array {
       add('Identity', inputs);
     } else if (layer instanceof Concat) {
       add('Concat', inputs, [['axis', layer.axis, 'int']]);
+    } else if (layer instanceof Add) {
+      add(inputs.length === 2 ? 'Add' : 'Sum', inputs);
     } else if (layer instanceof BatchNorm2D) {
       const names = ['scale', 'bias', 'mean', 'var'].map((k, i) => weight(`${layer.name}.${k}`, w[i]));
       add('BatchNormalization', [inputs[0], ...names], [['epsilon', layer.epsilon, 'float'], ['momentum', 1 - layer.momentum, 'float']]);

@@ -1,6 +1,6 @@
 // Models for the import/export tests.
 import {
-  AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh, Tensor, concat, input, model,
+  Add, AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh, Tensor, concat, input, model,
   type Model,
 } from '../../lib';
 import { randomArray, rng } from './random';
@@ -8,7 +8,8 @@ import { randomArray, rng } from './random';
 /** A convkit model using every exported layer kind. */
 export function everyLayer(seed: number): Model {
   const x = input([3, 9, 9], { name: 'image' });
-  const c1 = new ReLU({ name: 'c1_relu' }).apply(new Conv2D({ name: 'c1', filters: 6, kernelSize: 3, padding: 1 }).apply(x));
+  const c0 = new ReLU({ name: 'c0_relu' }).apply(new Conv2D({ name: 'c0', filters: 6, kernelSize: 3, padding: 1 }).apply(x));
+  const c1 = new Add({ name: 'residual' }).apply([c0, new Conv2D({ name: 'c1', filters: 6, kernelSize: 3, padding: 'same' }).apply(c0)]);
   const b1 = new Conv2D({ name: 'b1', filters: 3, kernelSize: 1 }).apply(c1);
   const b2 = new Tanh({ name: 'b2_tanh' }).apply(new Conv2D({ name: 'b2', filters: 4, kernelSize: 5, padding: 'same', useBias: false }).apply(c1));
   const b3 = new Conv2D({ name: 'b3', filters: 2, kernelSize: 1 }).apply(new MaxPool2D({ name: 'b3_pool', poolSize: 3, strides: 1, padding: 1 }).apply(c1));
