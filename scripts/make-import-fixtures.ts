@@ -83,6 +83,30 @@ function functionalInception(): tf.LayersModel {
   return tf.model({ name: 'mini_inception_tfjs', inputs: x, outputs: out });
 }
 
+/** A residual block: Add of the block input and two convolutions. */
+function residual(): tf.LayersModel {
+  const x = tf.input({ name: 'image', shape: [5, 5, 3] });
+  const conv = (name: string, activation: 'relu' | 'linear') => tf.layers.conv2d({ name, filters: 3, kernelSize: 3, padding: 'same', activation });
+  const y = conv('conv2', 'linear').apply(conv('conv1', 'relu').apply(x)) as tf.SymbolicTensor;
+  const sum = tf.layers.add({ name: 'sum' }).apply([y, x]) as tf.SymbolicTensor;
+  const act = tf.layers.reLU({ name: 'act' }).apply(sum) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ name: 'fc', units: 2 }).apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(act)) as tf.SymbolicTensor;
+  return tf.model({ name: 'residual_tfjs', inputs: x, outputs: out });
+}
+
+/** channels_first layers: the layout is kept, only the kernels are transposed. */
+function channelsFirstCnn(): tf.LayersModel {
+  return tf.sequential({
+    name: 'channels_first_cnn',
+    layers: [
+      tf.layers.conv2d({ name: 'conv', inputShape: [2, 6, 6], filters: 3, kernelSize: 3, dataFormat: 'channelsFirst', activation: 'relu' }),
+      tf.layers.maxPooling2d({ name: 'pool', poolSize: 2, dataFormat: 'channelsFirst' }),
+      tf.layers.flatten({ name: 'flat' }),
+      tf.layers.dense({ name: 'out', units: 2 }),
+    ],
+  });
+}
+
 async function main(): Promise<void> {
   const cnn = sequentialCnn();
   seedWeights(cnn, 1);
@@ -90,6 +114,12 @@ async function main(): Promise<void> {
   const inception = functionalInception();
   seedWeights(inception, 100);
   await save(inception, 'tfjs-inception', [6, 6, 3], 2);
+  const channelsFirst = channelsFirstCnn();
+  seedWeights(channelsFirst, 200);
+  await save(channelsFirst, 'tfjs-channels-first', [2, 6, 6], 2);
+  const res = residual();
+  seedWeights(res, 300);
+  await save(res, 'tfjs-residual', [5, 5, 3], 2);
 }
 
 void main();

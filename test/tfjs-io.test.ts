@@ -4,12 +4,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import {
-  AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh, Tensor, concat, input, model,
-  type Model,
-} from '../lib';
+import { Conv2D, MaxPool2D, Tensor, input, model, type Model } from '../lib';
 import { ModelImportError, fromTfjsArtifacts, loadLayersModel, saveLayersModel, toTfjsArtifacts } from '../lib/io/tfjs';
 import { lenet5 } from '../lib/models/lenet5';
+import { everyLayer } from './helpers/models';
 import { randomArray, rng } from './helpers/random';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'models');
@@ -32,11 +30,12 @@ function nchwToNhwc(x: Tensor): tf.Tensor {
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-for (const name of ['tfjs-cnn', 'tfjs-inception']) {
+for (const name of ['tfjs-cnn', 'tfjs-inception', 'tfjs-channels-first', 'tfjs-residual']) {
   test(`import ${name} (made by tfjs-layers): same predictions as TensorFlow.js within 1e-5`, async (t) => {
     const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'io.json'), 'utf8'));
     const m = await loadLayersModel(path.join(FIXTURES, name));
-    const y = m.forward(nhwcToNchw(io.input, io.inputShape));
+    const x = name === 'tfjs-channels-first' ? new Tensor(Float32Array.from(io.input), io.inputShape) : nhwcToNchw(io.input, io.inputShape);
+    const y = m.forward(x);
     t.deepEqual([...y.shape], io.outputShape);
     const err = maxAbs(y.data, io.output);
     t.log(`${name}: max |convkit - tfjs| = ${err.toExponential(2)}`);
@@ -56,26 +55,6 @@ test('import: directory, model.json path and file:// URL give the same model; th
   await t.throwsAsync(loadLayersModel('https://example.com/model.json'), { instanceOf: ModelImportError, message: /local paths/ });
 });
 
-/** A convkit model using every exported layer kind. */
-function everyLayer(seed: number): Model {
-  const x = input([3, 9, 9], { name: 'image' });
-  const c1 = new ReLU({ name: 'c1_relu' }).apply(new Conv2D({ name: 'c1', filters: 6, kernelSize: 3, padding: 1 }).apply(x));
-  const b1 = new Conv2D({ name: 'b1', filters: 3, kernelSize: 1 }).apply(c1);
-  const b2 = new Tanh({ name: 'b2_tanh' }).apply(new Conv2D({ name: 'b2', filters: 4, kernelSize: 5, padding: 'same', useBias: false }).apply(c1));
-  const b3 = new Conv2D({ name: 'b3', filters: 2, kernelSize: 1 }).apply(new MaxPool2D({ name: 'b3_pool', poolSize: 3, strides: 1, padding: 1 }).apply(c1));
-  const joined = new BatchNorm2D({ name: 'bn' }).apply(concat([b1, b2, b3], { name: 'joined' }));
-  const pooled = new AvgPool2D({ name: 'avg', poolSize: 2, strides: 2 }).apply(new MaxPool2D({ name: 'mp', poolSize: 3, strides: 2 }).apply(joined));
-  const flat = new Dropout({ name: 'drop', rate: 0.2 }).apply(new Flatten({ name: 'flat' }).apply(pooled));
-  const fc = new Sigmoid({ name: 'fc_sig' }).apply(new Dense({ name: 'fc', units: 7 }).apply(flat));
-  const gap = new GlobalAvgPool2D({ name: 'gap' }).apply(new Conv2D({ name: 'c2', filters: 5, kernelSize: 3, strides: 2 }).apply(joined));
-  const out = new Softmax({ name: 'probs' }).apply(new Dense({ name: 'out', units: 4 }).apply(concat([fc, gap], { name: 'features' })));
-  const m = model({ inputs: x, outputs: out, name: 'every_layer', seed });
-  // BatchNorm running statistics away from their initial values.
-  const random = rng(seed);
-  m.getLayer('bn').setWeights(m.getLayer('bn').getWeights().map((w, i) => new Tensor(Float32Array.from(randomArray(w.size, random), (v) => (i === 3 ? 0.5 + Math.abs(v) : v)), w.shape)));
-  return m;
-}
-
 async function tfjsPredict(m: Model, x: Tensor): Promise<Float32Array> {
   const { modelTopology, weightSpecs, weightData } = toTfjsArtifacts(m);
   const buffer = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer;
@@ -90,7 +69,7 @@ for (const [name, make, shape] of [
 ] as const) {
   test(`export ${name}: TensorFlow.js loads it and predicts the same within 1e-4; re-import is exact`, async (t) => {
     const m = make();
-    const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), rng(11)), [...shape]);
+    const x = new Tensor(randomArray((shape as readonly number[]).reduce((a, b) => a * b, 1), rng(11)), [...shape]);
     const ours = m.forward(x).clone();
     const theirs = await tfjsPredict(m, x);
     const err = maxAbs(ours.data, theirs);
@@ -136,6 +115,22 @@ test('import: unsupported layers, bad weights and hostile manifests fail with a 
   t.throws(load(() => {}, new Uint8Array(10)), { instanceOf: ModelImportError, message: /bytes/ });
   t.throws(load((j) => { j.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, -1, 2]; }), { instanceOf: ModelImportError, message: /batch_input_shape/ });
   t.throws(() => fromTfjsArtifacts({ modelTopology: { class_name: 'Model', config: { layers: 'x' } }, weightSpecs: [], weightData: new Uint8Array(0) }), { instanceOf: ModelImportError });
+});
+
+test('import: the tensorflowjs_converter wrapping (model_config) and Keras 3 inbound nodes are read', (t) => {
+  const { json, weightData } = artifactsOf('tfjs-inception');
+  const io = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'tfjs-inception', 'io.json'), 'utf8'));
+  const topology = json.modelTopology;
+  // Keras 3 writes inbound nodes as {args: [keras tensors with config.keras_history]}.
+  const history = (node: unknown[]) => ({ class_name: '__keras_tensor__', config: { keras_history: node.slice(0, 3) } });
+  for (const layer of topology.config.layers) {
+    const [node] = layer.inbound_nodes as unknown[][][];
+    if (node) layer.inbound_nodes = [{ args: [node.length === 1 ? history(node[0]) : node.map(history)], kwargs: {} }];
+  }
+  const wrapped = { model_config: { ...topology, class_name: 'Functional' }, training_config: { loss: 'mse' } };
+  const m = fromTfjsArtifacts({ modelTopology: wrapped, weightSpecs: json.weightsManifest[0].weights, weightData });
+  const y = m.forward(nhwcToNchw(io.input, io.inputShape));
+  t.true(maxAbs(y.data, io.output) < 1e-5);
 });
 
 test('import: weight paths outside the model directory are refused', async (t) => {

@@ -11,7 +11,7 @@
 //
 // Supported Keras layers: InputLayer, Conv2D, Dense, MaxPooling2D, AveragePooling2D,
 // GlobalAveragePooling2D, Flatten, Activation / ReLU / Softmax (relu, sigmoid, tanh, softmax,
-// linear, also as the `activation` of Conv2D and Dense), Dropout, Concatenate, BatchNormalization;
+// linear, also as the `activation` of Conv2D and Dense), Dropout, Concatenate, Add, BatchNormalization;
 // others are named in the error. One input, one output; float32 weights only.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { Tensor, formatShape, type Shape } from '../tensor';
 import { Model } from '../model';
 import { input, type SymbolicTensor } from '../symbolic-tensor';
 import {
-  AvgPool2D, BatchNorm2D, Concat, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
+  Add, AvgPool2D, BatchNorm2D, Concat, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
   type Layer,
 } from '../layers';
 
@@ -251,7 +251,7 @@ class Importer {
       return t;
     };
     const flatOk = () => {
-      if (x.hwc && !['Dense', 'Dropout', 'Activation', 'ReLU'].includes(l.className)) fail(`layer '${l.name}' (${l.className}) reads a flattened channels_last feature map; convkit orders it differently`);
+      if (x.hwc && !['Dense', 'Dropout', 'Activation', 'ReLU', 'Add'].includes(l.className)) fail(`layer '${l.name}' (${l.className}) reads a flattened channels_last feature map; convkit orders it differently`);
     };
     flatOk();
     const useBias = c.use_bias !== false;
@@ -311,6 +311,11 @@ class Importer {
         if (inputs.some((n) => n.hwc)) fail(`Concatenate '${l.name}' joins flattened channels_last feature maps; convkit orders them differently`);
         return { t: new Concat({ name, axis: ours }).apply(inputs.map((n) => n.t)), hwc: null };
       }
+      case 'Add': {
+        const tag = JSON.stringify(x.hwc);
+        if (inputs.some((n) => JSON.stringify(n.hwc) !== tag)) fail(`Add '${l.name}' sums flattened feature maps of different layouts`);
+        return { t: new Add({ name }).apply(inputs.map((n) => n.t)), hwc: x.hwc };
+      }
       case 'BatchNormalization': {
         const t = one();
         const rank = t.shape.length;
@@ -329,7 +334,7 @@ class Importer {
         ], undefined);
       }
       default:
-        return fail(`layer '${l.name}' of class ${l.className.slice(0, 60)} is not supported (supported: InputLayer, Conv2D, Dense, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Activation, ReLU, Softmax, Dropout, Concatenate, BatchNormalization)`);
+        return fail(`layer '${l.name}' of class ${l.className.slice(0, 60)} is not supported (supported: InputLayer, Conv2D, Dense, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Activation, ReLU, Softmax, Dropout, Concatenate, Add, BatchNormalization)`);
     }
   }
 }
@@ -506,6 +511,7 @@ function exportLayer(layer: Layer, inputs: readonly SymbolicTensor[], flatFrom: 
     const axis = rank === 3 ? [0, 3, 1, 2][layer.axis] : layer.axis;
     return { className: 'Concatenate', config: { ...base, axis }, weights: [] };
   }
+  if (layer instanceof Add) return { className: 'Add', config: base, weights: [] };
   if (layer instanceof BatchNorm2D) {
     const C = x[0];
     return {
