@@ -353,8 +353,8 @@ async function main(): Promise<void> {
   const md = [`# convkit vs TensorFlow.js and PyTorch`, '',
     `${cpu}, ${os.cpus().length} logical CPUs, ${i.isa}; ${facts.date}; \`${facts.command}\`. ` +
     `FP32 FMA peak ${threadSettings.map((t) => fmt(peakOf(t))).join(' / ')} GFLOP/s, stream triad ${threadSettings.map((t) => fmt(bandwidthOf(t))).join(' / ')} GB/s (${threadSettings.join(' / ')} threads).`, '',
-    `Medians of ${settings.runs} runs (min-max in the JSON). img/s, GFLOP/s: higher is better; ms: lower. "vs X": X's time / convkit's time, the median of per-run ratios (> 1: convkit is faster). [1 run]: timed once (too slow to repeat); [1 thr]: single-threaded system, figures of the 1-thread pass.`, '',
-    markdown(tableRows(rows, names, false)), '', ...[...systemLines, ...uniqueNotes].map((l) => `- ${l}`), ''].join('\n');
+    `Medians of ${settings.runs} runs (min-max). img/s, GFLOP/s: higher is better; ms: lower. "vs X": X's time / convkit's time, the median of per-run ratios (> 1: convkit is faster). [1 run]: timed once (too slow to repeat); [1 thr]: single-threaded system, figures of the 1-thread pass.`, '',
+    markdown(tableRows(rows, names, true)), '', ...[...systemLines, ...uniqueNotes].map((l) => `- ${l}`), ''].join('\n');
   fs.writeFileSync(`${base}.md`, md);
   drawRatioChart(`${base}.png`, rows, names.filter((n) => n !== 'convkit'), `convkit speed / peer speed (log scale) - ${cpu}`);
   console.log(`\nwrote ${base}.{json,md,png}`);
