@@ -152,7 +152,7 @@ class Runner {
       for (const l of live) row.cells[l.system.name].samples.push(await l.inst.sample(l.reps));
     }
     for (const l of live) await l.inst.dispose();
-    this.summarize(w, row, threads);
+    this.summarize(w, row);
     for (const system of this.systems) {
       const cell = row.cells[system.name];
       if (system.singleThreaded && !cell.reused) this.singleThreadCells.set(`${system.name}/${w.id}`, cell);
@@ -160,26 +160,33 @@ class Runner {
     return row;
   }
 
-  private summarize(w: Workload, row: Row, threads: number): void {
+  private summarize(w: Workload, row: Row): void {
     const base = row.cells.convkit.samples;
     for (const [name, cell] of Object.entries(row.cells)) {
       if (cell.samples.length === 0) continue;
       cell.runs = cell.samples.length;
       const values = cell.samples.map((t) => value(w, t));
       Object.assign(cell, { median: median(values), min: Math.min(...values), max: Math.max(...values) });
-      if (name !== 'convkit') {
+      if (name !== 'convkit' && base.length > 0) {
         // Run by run when both ran every run; against convkit's median otherwise.
         const ratios = cell.samples.length === base.length && !cell.reused
           ? cell.samples.map((t, i) => t / base[i])
           : cell.samples.map((t) => t / median(base));
         cell.ratio = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
       }
-      const secs = median(cell.samples);
-      if (w.kind === 'matmul') cell.extra = { pctPeak: (100 * w.flops / secs / 1e9) / peakOf(cell.reused ? 1 : threads) };
-      if (w.kind === 'adam') {
-        const gbs = w.bytes / secs / 1e9;
-        cell.extra = { GBps: gbs, pctBandwidth: (100 * gbs) / bandwidthOf(cell.reused ? 1 : threads) };
-      }
+    }
+  }
+}
+
+/** % of the FMA peak (sgemm) and GB/s and % of the triad bandwidth (Adam), against the run's best probes. */
+function addMachineFractions(w: Workload, row: Row): void {
+  for (const cell of Object.values(row.cells)) {
+    if (cell.samples.length === 0) continue;
+    const secs = median(cell.samples), threads = cell.reused ? 1 : row.threads;
+    if (w.kind === 'matmul') cell.extra = { pctPeak: (100 * w.flops / secs / 1e9) / peakOf(threads) };
+    if (w.kind === 'adam') {
+      const gbs = w.bytes / secs / 1e9;
+      cell.extra = { GBps: gbs, pctBandwidth: (100 * gbs) / bandwidthOf(threads) };
     }
   }
 }
@@ -319,6 +326,10 @@ async function main(): Promise<void> {
   }
   for (const s of systems) await s.close();
   probeMachine(threadSettings); // again: other processes can only make a probe read low
+  for (const r of rows) addMachineFractions(workloads.find((w) => w.id === r.id)!, r);
+  if (workloads.some((w) => w.kind === 'adam')) {
+    notes.push('Adam GB/s count 28 bytes per parameter (θ, m, v read and written, g read); the triad counts 12 bytes per element as STREAM does (no write-allocate), so Adam can exceed 100%');
+  }
   setNumThreads(allThreads);
   const load = os.loadavg()[0];
   if (load > 0.5 * os.cpus().length) {
