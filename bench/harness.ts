@@ -302,6 +302,9 @@ async function main(): Promise<void> {
   const tfjsNode = tfjsNodeStatus();
   if (tfjsNode) notes.push(tfjsNode);
   if (!torch) notes.push('pytorch: no python3 here can import torch, skipped');
+  notes.push('convkit: lib/models networks (conv3x3 through the functional API), optimizers.SGD (momentum) and Adam with their defaults (NaN/Inf gradient check on)');
+  notes.push('TensorFlow.js: the same networks in tf ops (fused conv/matmul + bias + ReLU, as tf.layers uses), NHWC with inputs and weights converted once at setup; tf.train.momentum / adam; forward+backward = tf.grads of sum(y * dy)');
+  if (torch) notes.push('PyTorch: nn modules built from the same spec by bench/torch_worker.py; torch.optim SGD (momentum) / Adam; forward in no_grad + eval');
   notes.push('TensorFlow.js cpu and wasm run single-threaded in Node: measured in the 1-thread pass, shown again in the all-threads rows ([1 thr])');
   if (quick) notes.push(`--quick: ${workloads.length} of ${WORKLOADS.length} workloads, ${settings.runs} runs of >= ${settings.minSample} s (the full bench: 7 runs of >= 0.15 s)`);
 
@@ -337,6 +340,7 @@ async function main(): Promise<void> {
   }
 
   const systemLines = systems.map((s) => s.describe());
+  for (const w of workloads) if (w.about) notes.push(w.about);
   for (const r of rows) for (const [n, c] of Object.entries(r.cells)) if (c.note) notes.push(`${n}: ${c.note}`);
   const uniqueNotes = [...new Set(notes)];
   const names = systems.map((s) => s.name);

@@ -34,6 +34,8 @@ export interface Workload {
   bytes: number; // memory traffic per call that the algorithm cannot avoid (Adam)
   inputShape: number[]; // per sample, NCHW without N
   spec: LayerSpec[];
+  /** What the network is, for the notes under the table. */
+  about?: string;
   /** convkit's own model of lib/models to use (same network as the spec), else built from the spec. */
   convkitModel?: ConvkitModel;
   hyper: { lr: number; momentum?: number; betas?: [number, number]; eps?: number };
@@ -190,6 +192,7 @@ interface NetArgs {
   batch: number;
   quick: boolean;
   convkitModel?: ConvkitModel;
+  about?: string;
   hyper?: Workload['hyper'];
   tolerance?: number;
 }
@@ -198,7 +201,7 @@ function network(a: NetArgs): Workload {
   const flops = specFlops(a.spec, a.inputShape) * a.batch * (a.kind === 'forward' ? 1 : 3);
   return {
     id: a.id, title: a.title, kind: a.kind, unit: a.unit ?? 'img/s', batch: a.batch, flops, bytes: 0,
-    inputShape: a.inputShape, spec: a.spec, convkitModel: a.convkitModel, hyper: a.hyper ?? noHyper,
+    inputShape: a.inputShape, spec: a.spec, convkitModel: a.convkitModel, about: a.about, hyper: a.hyper ?? noHyper,
     tolerance: a.tolerance ?? 2e-3, quick: a.quick,
     arrays: () => {
       const next = rng(a.batch * 1000 + a.spec.length);
@@ -233,18 +236,22 @@ const adam: Workload = {
 };
 
 /** Every workload, in the order they run (small batches first: see the harness's estimate of slow cases). */
+const ABOUT_LENET5 = 'LeNet-5: lib/models/lenet5.ts, relu-max variant (ReLU, max pooling; 28x28 input, C1 padded by 2; 61,706 parameters); every system starts each workload from the same weights';
+const ABOUT_INCEPTION = 'inception(3a): lib/models/inception.ts inceptionModule with GoogLeNet\'s 3a sizes and the paper\'s 5x5 branch, conv + ReLU';
+const ABOUT_GOOGLENET = 'GoogLeNet: lib/models/googlenet.ts (paper Table 1 without LRN and auxiliary classifiers; dropout is identity in inference)';
+
 export const WORKLOADS: Workload[] = [
   ...[256, 512, 1024, 2048].map((n) => sgemm(n, n === 1024)),
   network({ id: 'lenet5-train', title: 'LeNet-5 training, batch 64, SGD momentum', kind: 'train-step', spec: LENET5,
-    inputShape: [1, 28, 28], batch: 64, quick: true, convkitModel: 'lenet5', hyper: { lr: 0.01, momentum: 0.9 } }),
+    inputShape: [1, 28, 28], batch: 64, quick: true, convkitModel: 'lenet5', about: ABOUT_LENET5, hyper: { lr: 0.01, momentum: 0.9 } }),
   network({ id: 'lenet5-infer', title: 'LeNet-5 inference, batch 256', kind: 'forward', spec: LENET5,
-    inputShape: [1, 28, 28], batch: 256, quick: true, convkitModel: 'lenet5' }),
+    inputShape: [1, 28, 28], batch: 256, quick: true, convkitModel: 'lenet5', about: ABOUT_LENET5 }),
   ...[8, 32].map((b) => network({ id: `inception3a-fwd-b${b}`, title: `inception(3a) forward, batch ${b}`, kind: 'forward',
-    spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: b === 8, convkitModel: 'inception3a' })),
+    spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: b === 8, convkitModel: 'inception3a', about: ABOUT_INCEPTION })),
   ...[8, 32].map((b) => network({ id: `inception3a-fwdbwd-b${b}`, title: `inception(3a) forward+backward, batch ${b}`,
-    kind: 'forward-backward', spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: false, convkitModel: 'inception3a' })),
+    kind: 'forward-backward', spec: INCEPTION_3A, inputShape: [192, 28, 28], batch: b, quick: false, convkitModel: 'inception3a', about: ABOUT_INCEPTION })),
   network({ id: 'googlenet-fwd-b8', title: 'GoogLeNet forward 224x224, batch 8', kind: 'forward', spec: GOOGLENET,
-    inputShape: [3, 224, 224], batch: 8, quick: false, convkitModel: 'googlenet' }),
+    inputShape: [3, 224, 224], batch: 8, quick: false, convkitModel: 'googlenet', about: ABOUT_GOOGLENET }),
   network({ id: 'conv3x3-fwd', title: 'conv 3x3 64->64, 56x56, batch 8, forward', kind: 'forward', unit: 'GFLOP/s',
     spec: [{ type: 'conv2d', in: 64, out: 64, kernel: 3, padding: 1 }], inputShape: [64, 56, 56], batch: 8, quick: true }),
   adam,
