@@ -96,3 +96,20 @@ test('checkpoints need a convkit Model; bad files are errors naming the problem'
   await t.throwsAsync(readCheckpoint(path.join(folder, 'plain.model')), { message: /without training state/ });
   t.throws(() => new ModelCheckpoint({ path: 'x', everyEpochs: 0 }), { message: /everyEpochs/ });
 });
+
+test('resume matches callback state by class and order (progress output and checkpoints may differ), and refuses other callbacks', async (t) => {
+  const folder = dir();
+  const file = path.join(folder, 'last.ckpt');
+  const first = cnnTask();
+  const sink = { write: () => true, isTTY: false };
+  await first.model.fit(data.x, data.y, {
+    verbose: 1, progressStream: sink, epochs: 2, seed: 2,
+    callbacks: [new ReduceLROnPlateau({ monitor: 'loss' }), new ModelCheckpoint({ path: file })],
+  });
+  const ok = cnnTask();
+  const history = await ok.model.fit(data.x, data.y, { verbose: 0, epochs: 3, resume: file, callbacks: [new ReduceLROnPlateau({ monitor: 'loss' })] });
+  t.deepEqual(history.epoch, [2]);
+  const other = cnnTask();
+  await t.throwsAsync(other.model.fit(data.x, data.y, { verbose: 0, epochs: 3, resume: file, callbacks: [new EarlyStopping()] }),
+    { message: /checkpoint has state for callbacks \[ReduceLROnPlateau\], this fit has \[EarlyStopping\]/ });
+});

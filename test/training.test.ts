@@ -206,3 +206,9 @@ test('a second fit of a model that is training is an error; the first one is una
   t.deepEqual(history.epoch, [0, 1]);
   await t.notThrowsAsync(fit(model, x, y, quiet));
 });
+
+test('a model the worker cannot rebuild is an error that says how to train it', async (t) => {
+  const { model, x, y } = linearTask(1, 30);
+  await t.throwsAsync(fit(model, x, y, { verbose: 0 }), { message: /workerSetup module \(or train with inProcess: true\)/ });
+  await t.notThrowsAsync(fit(model, x, y, { verbose: 0, inProcess: true }));
+});

@@ -2,6 +2,7 @@
 // stores them as one JSON file per class (src/digits/D.json: {data: [pixels / 255 rounded to
 // 3 decimals, 784 per digit]}). We parse those files directly (its per-digit API copies each
 // digit into a fresh array) and cache the result as bytes: in memory, and in a checked cache file.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,7 +129,7 @@ function decodeCache(file: string, key: string): DigitBytes | null {
 /** Writes to a temporary file and renames it, so readers never see a partial cache. */
 function writeAtomic(file: string, data: Buffer): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);

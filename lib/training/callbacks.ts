@@ -57,6 +57,18 @@ export class Callback implements CallbackLike {
   }
 }
 
+export interface CallbackState {
+  name: string;
+  /** A callback that fit runs after the others (checkpoints). */
+  last: boolean;
+  state: unknown;
+}
+
+/** Callbacks that fit runs after all others: checkpoints, so they save each epoch's final state. */
+export function runsLast(cb: CallbackLike): boolean {
+  return (cb as { runsLast?: boolean }).runsLast === true;
+}
+
 /** Calls each hook of each callback in order, awaiting async ones. */
 export class CallbackList {
   readonly context: TrainingContext;
@@ -75,13 +87,31 @@ export class CallbackList {
     }
   }
 
-  stateDict(): unknown[] {
-    return this.callbacks.map((cb) => cb.stateDict?.() ?? null);
+  private stateful(): CallbackLike[] {
+    return this.callbacks.filter((cb) => typeof cb.stateDict === 'function');
   }
 
-  loadStateDict(states: unknown[]): void {
-    this.callbacks.forEach((cb, i) => {
-      if (states[i] !== null && states[i] !== undefined) cb.loadStateDict?.(states[i]);
+  /** The state of each callback that has one, in order, with its class name. */
+  stateDict(): CallbackState[] {
+    return this.stateful().map((cb) => ({ name: cb.constructor.name, last: runsLast(cb), state: cb.stateDict!() }));
+  }
+
+  /**
+   * Restores stateDict() output. Callbacks that steer training (early stopping, schedules) must
+   * be of the same classes in the same order; checkpoint callbacks may be left out or added.
+   */
+  loadStateDict(states: CallbackState[]): void {
+    const stateful = this.stateful();
+    const steering = stateful.filter((cb) => !runsLast(cb)), saved = states.filter((s) => !s.last);
+    const names = steering.map((cb) => cb.constructor.name);
+    if (saved.length !== names.length || saved.some((s, i) => s.name !== names[i])) {
+      throw new Error(`resume: the checkpoint has state for callbacks [${saved.map((s) => s.name).join(', ')}], ` +
+        `this fit has [${names.join(', ')}]; pass the same callbacks as the run that wrote it`);
+    }
+    steering.forEach((cb, i) => cb.loadStateDict?.(saved[i].state));
+    const checkpoints = stateful.filter(runsLast), savedCheckpoints = states.filter((s) => s.last);
+    checkpoints.forEach((cb, i) => {
+      if (savedCheckpoints[i]?.name === cb.constructor.name) cb.loadStateDict?.(savedCheckpoints[i].state);
     });
   }
 }

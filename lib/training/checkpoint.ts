@@ -3,7 +3,7 @@
 // Written atomically. fit({resume}) from a checkpoint continues exactly as the uninterrupted run.
 import { readModelFile, saveModel } from '../io/model-file';
 import { Model } from '../model';
-import { Callback, improvement, type Mode } from './callbacks';
+import { Callback, improvement, type CallbackState, type Mode } from './callbacks';
 import { fromExtraState, toExtraState } from './serialize';
 import type { Logs, Optimizer, TrainableModel } from './types';
 import { copyWeights, loadWeights } from './weights';
@@ -17,8 +17,8 @@ export interface TrainingState {
   seed: number;
   optimizerState: unknown;
   lr: number;
-  /** State of each callback of the fit (null for those without), in fit's calling order. */
-  callbacks: unknown[];
+  /** State of each callback of the fit that has one, in fit's calling order. */
+  callbacks: CallbackState[];
   logs: Logs;
 }
 

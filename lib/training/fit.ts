@@ -1,7 +1,7 @@
 // fit, evaluate and predict. By default the work runs in a worker thread (see engine.ts) so the
 // event loop stays free; `inProcess: true` runs it on the main thread, yielding between batches.
 import { Tensor } from '../tensor';
-import { CallbackList, type CallbackLike, type FitParams } from './callbacks';
+import { CallbackList, runsLast, type CallbackLike, type FitParams } from './callbacks';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint';
 import { compiledOf, type Compiled } from './compile';
 import { checkDataset, numSamples, sliceRows, type Dataset, type Targets } from './data';
@@ -112,8 +112,7 @@ function orderCallbacks(options: FitOptions): CallbackLike[] {
   if (!Array.isArray(user)) throw new TypeError('fit: callbacks must be an array');
   const verbose = options.verbose ?? 1;
   const progress = verbose ? [new ProgressBar({ verbose, stream: options.progressStream })] : [];
-  const last = (cb: CallbackLike) => (cb as { runsLast?: boolean }).runsLast === true;
-  return [...user.filter((cb) => !last(cb)), ...progress, ...user.filter(last)];
+  return [...user.filter((cb) => !runsLast(cb)), ...progress, ...user.filter(runsLast)];
 }
 
 /**
@@ -139,7 +138,11 @@ async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: F
   const { train, validation } = validationSet(checkDataset(x, y, 'fit'), options);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', 'fit');
   const batchSize = positiveInt(options.batchSize ?? 32, 'batchSize', 'fit');
+  const validationBatchSize = positiveInt(options.validationBatchSize ?? batchSize, 'validationBatchSize', 'fit');
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: shuffle must be a boolean, got ${typeof shuffle}`);
   const verbose = options.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new RangeError(`fit: verbose must be 0, 1 or 2, got ${verbose}`);
   const checkpoint = options.resume ? await readCheckpoint(options.resume) : null;
   if (checkpoint) restoreCheckpoint(checkpoint, model, compiled.optimizer);
   const seed = options.seed ?? checkpoint?.seed ?? randomSeed();
@@ -159,10 +162,7 @@ async function fitModel(model: TrainableModel, x: Tensor, y: Targets, options: F
     for (let epoch = initialEpoch; epoch < epochs && !context.stopTraining; epoch++) {
       if (options.signal?.aborted) throw abortError(options.signal);
       await callbacks.call('onEpochBegin', epoch, {});
-      const run = engine.fitEpoch(data, {
-        epoch, batchSize, shuffle: options.shuffle ?? true, seed,
-        validationBatchSize: options.validationBatchSize ?? batchSize,
-      }, async (batch, batchLogs) => {
+      const run = engine.fitEpoch(data, { epoch, batchSize, shuffle, seed, validationBatchSize }, async (batch, batchLogs) => {
         await callbacks.call('onBatchEnd', batch, batchLogs);
         if (context.stopTraining) stop();
       });

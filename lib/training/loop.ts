@@ -62,9 +62,12 @@ class Batcher {
     if (end - start !== this.batchSize) {
       return { x: gatherRows(this.data.x, order, start, end), y: gatherRows(this.data.y, order, start, end) };
     }
-    this.full ??= { x: gatherRows(this.data.x, order, start, end), y: gatherRows(this.data.y, order, start, end) };
-    gatherRows(this.data.x, order, start, end, this.full.x);
-    gatherRows(this.data.y, order, start, end, this.full.y);
+    if (!this.full) {
+      this.full = { x: gatherRows(this.data.x, order, start, end), y: gatherRows(this.data.y, order, start, end) };
+    } else {
+      gatherRows(this.data.x, order, start, end, this.full.x);
+      gatherRows(this.data.y, order, start, end, this.full.y);
+    }
     return this.full;
   }
 }
@@ -85,7 +88,8 @@ export class TrainingLoop {
   /** One optimizer step on (x, y); returns the batch's loss (with the penalty term) and metrics. */
   trainBatch(x: Tensor, y: Targets, seed: number): Logs {
     const { optimizer, loss, transformGrads } = this.objectives;
-    optimizer.zeroGrad(this.params);
+    // Every parameter, not only the optimizer's: grads of the others would grow without bound.
+    for (const p of this.params) p.zeroGrad();
     const prediction = this.model.forward(x, { training: true, seed });
     const result = loss.compute(prediction, y);
     const logs = this.measure(prediction, y, result.loss + regularizationLoss(this.params));

@@ -50,7 +50,12 @@ export class TrainingWorker {
 
   static async start(init: Omit<WorkerInit, 'control' | 'isa'>): Promise<TrainingWorker> {
     const worker = new TrainingWorker(init);
-    await new Promise((resolve, reject) => { worker.pending = { resolve, reject }; });
+    try {
+      await new Promise((resolve, reject) => { worker.pending = { resolve, reject }; });
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
     return worker;
   }
 
