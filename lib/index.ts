@@ -30,3 +30,8 @@ export { encodePng, decodePng, readPng, writePng } from './io/png';
 export type { Image } from './io/png';
 export * as training from './training';
 export { splitData } from './training';
+export { featureExtractor, freeze, unfreeze, layerRange, parametersOf, lrGroups, attachHead, cloneModel } from './transfer';
+export type { FeatureExtractorOptions } from './transfer';
+export { loadLayersModel, saveLayersModel, fromTfjsArtifacts, toTfjsArtifacts, ModelImportError } from './io/tfjs';
+export type { TfjsArtifacts } from './io/tfjs';
+export { loadOnnxModel, saveOnnxModel, fromOnnx, toOnnx } from './io/onnx';

@@ -12,6 +12,7 @@ import { Tanh } from './tanh';
 import { Softmax } from './softmax';
 import { Concat, type ConcatArgs } from './concat';
 import { BatchNorm2D, type BatchNorm2DArgs } from './batch-norm2d';
+import { Add } from './add';
 import type { LayerArgs } from './layer';
 import type { Pool2DArgs } from './pooling';
 
@@ -21,7 +22,7 @@ export type { KernelLayerArgs } from './kernel-layer';
 export type { LayerArgs, LayerConfig, ForwardOptions, NamedTensor, RegularizerLike } from './layer';
 export { registerLayer, layerFromConfig } from './registry';
 export type { Conv2DArgs, AvgPool2DArgs, GlobalAvgPool2DArgs, DenseArgs, DropoutArgs, ConcatArgs, BatchNorm2DArgs, Pool2DArgs };
-export { Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Dense, Flatten, Dropout, ReLU, Sigmoid, Tanh, Softmax, Concat, BatchNorm2D };
+export { Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Dense, Flatten, Dropout, ReLU, Sigmoid, Tanh, Softmax, Concat, BatchNorm2D, Add };
 
 export const layers = {
   conv2d: (args: Conv2DArgs) => new Conv2D(args),
@@ -37,4 +38,5 @@ export const layers = {
   softmax: (args?: LayerArgs) => new Softmax(args),
   concat: (args?: ConcatArgs) => new Concat(args),
   batchNorm2d: (args?: BatchNorm2DArgs) => new BatchNorm2D(args),
+  add: (args?: LayerArgs) => new Add(args),
 };

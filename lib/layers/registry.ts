@@ -14,6 +14,7 @@ import { Tanh } from './tanh';
 import { Softmax } from './softmax';
 import { Concat } from './concat';
 import { BatchNorm2D } from './batch-norm2d';
+import { Add } from './add';
 
 export type LayerClass = { readonly className: string; new (config: never): Layer };
 
@@ -26,7 +27,7 @@ export function registerLayer(cls: LayerClass): void {
   registry.set(cls.className, cls);
 }
 
-for (const cls of [Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Dense, Flatten, Dropout, ReLU, Sigmoid, Tanh, Softmax, Concat, BatchNorm2D]) {
+for (const cls of [Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Dense, Flatten, Dropout, ReLU, Sigmoid, Tanh, Softmax, Concat, BatchNorm2D, Add]) {
   registerLayer(cls);
 }
 
