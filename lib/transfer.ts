@@ -9,10 +9,8 @@
 //
 // Like Keras, an extractor shares its layers with the model it comes from: training one trains
 // the other (use cloneModel first to keep the original). Frozen layers (trainable = false) still
-// pass gradients through to the layers below, but optimizers leave their parameters alone.
-// BatchNorm layers keep updating their running statistics in training-mode forwards even when
-// frozen: extract features with inference (predict), or train frozen BatchNorm bases in
-// inference mode.
+// pass gradients through to the layers below, but optimizers leave their parameters alone; a
+// frozen BatchNorm2D normalises with its running statistics and leaves them unchanged.
 import { Model } from './model';
 import type { Parameter } from './parameter';
 import type { SymbolicTensor } from './symbolic-tensor';

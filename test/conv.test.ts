@@ -124,7 +124,7 @@ for (const [index, c] of cases.entries()) {
     const shape = conv2dOutputShape(c.x, c.w, c.opts);
     const dy = randomArray(shape.reduce((a, s) => a * s, 1), rng(300 + index));
     const g = conv2dBackward(tensor(d.x, c.x), tensor(d.w, c.w), tensor(dy, shape), c.opts);
-    const grads = { x: g.dx!.data, w: g.dw.data, b: g.db.data };
+    const grads = { x: g.dx!.data, w: g.dw.data, b: g.db!.data };
     for (const which of (d.b ? ['x', 'w', 'b'] : ['x', 'w']) as ('x' | 'w' | 'b')[]) {
       for (const { i, fd } of finiteDifferences(c, d, dy, which, 400 + index)) {
         const err = Math.abs(grads[which][i] - fd) / (1e-3 + 1e-3 * Math.abs(fd));
@@ -189,7 +189,7 @@ for (const [N, C] of [[1, 32], [2, 64]]) {
         return dot(dy, refConv(c, inputs.x, inputs.w, inputs.b).y);
       };
       const fd = (shifted(1) - shifted(-1)) / (2 * eps);
-      const analytic = dot({ x: g.dx!.data, w: g.dw.data, b: g.db.data }[which], u);
+      const analytic = dot({ x: g.dx!.data, w: g.dw.data, b: g.db!.data }[which], u);
       t.true(Math.abs(analytic - fd) <= 1e-3 * Math.abs(fd) + 1e-2, `d${which}·u = ${analytic}, finite difference ${fd}`);
     }
   });
@@ -204,10 +204,14 @@ test('conv2dBackward accumulates dw and db, overwrites dx, and can skip dx', (t)
   const once = conv2dBackward(x, w, dy, c.opts);
   const dx = zeros(c.x);
   dx.data.fill(7);
-  const twice = conv2dBackward(x, w, dy, { ...c.opts, dx, dw: once.dw.clone(), db: once.db.clone() });
+  const twice = conv2dBackward(x, w, dy, { ...c.opts, dx, dw: once.dw.clone(), db: once.db!.clone() });
   t.deepEqual(twice.dx!.data, once.dx!.data);
   t.true(maxRelError(twice.dw.data, once.dw.data.map((v) => 2 * v)) <= 1);
-  t.true(maxRelError(twice.db.data, once.db.data.map((v) => 2 * v)) <= 1);
+  t.true(maxRelError(twice.db!.data, once.db!.data.map((v) => 2 * v)) <= 1);
+  const noDb = conv2dBackward(x, w, dy, { ...c.opts, db: null });
+  t.is(noDb.db, null);
+  t.deepEqual(noDb.dw.data, once.dw.data);
+  t.deepEqual(noDb.dx!.data, once.dx!.data);
   const noDx = conv2dBackward(x, w, dy, { ...c.opts, needDx: false });
   t.is(noDx.dx, null);
   t.deepEqual(noDx.dw.data, once.dw.data);
@@ -222,7 +226,7 @@ test('conv2d and its backward give the same bits on every run', (t) => {
   for (let i = 0; i < 3; i++) {
     const again = conv2dBackward(x, w, dy, c.opts);
     t.deepEqual(again.dw.data, first.dw.data);
-    t.deepEqual(again.db.data, first.db.data);
+    t.deepEqual(again.db!.data, first.db!.data);
     t.deepEqual(again.dx!.data, first.dx!.data);
   }
 });

@@ -106,6 +106,8 @@ test('parseCifar10 reads records into [N, 3, 32, 32] and checks size and labels'
   t.throws(() => parseCifar10(cifarRecords([1, 10]), 'b.bin'), { message: /record 1 has label 10/ });
   const file = write('data_batch_1.bin', cifarRecords([0, 1, 2]));
   t.deepEqual(Array.from(readCifar10([file, file]).y), [0, 1, 2, 0, 1, 2]);
+  t.is(readCifar10(file).classNames?.[9], 'truck');
+  t.is(head(readCifar10(file), 2).classNames?.[0], 'airplane');
 });
 
 test('subset and head copy the chosen images', (t) => {

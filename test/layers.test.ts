@@ -141,6 +141,21 @@ test('BatchNorm2D normalizes per channel in training and updates the running sta
   t.is(bn.parameters().length, 2);
 });
 
+test('a frozen BatchNorm2D runs in inference mode and keeps its running statistics', (t) => {
+  const bn = new BatchNorm2D({ momentum: 0.5 });
+  const x = batch([4, 2, 3, 3], rng(4));
+  for (let i = 0; i < x.size; i++) x.data[i] = 3 + 2 * x.data[i];
+  bn.forward(x, { training: true }); // moves the running statistics away from (0, 1)
+  bn.trainable = false;
+  const before = bn.getWeights().map((w) => Array.from(w.data));
+  const frozen = Array.from(bn.forward(x, { training: true }).data);
+  t.deepEqual(bn.getWeights().map((w) => Array.from(w.data)), before);
+  t.deepEqual(frozen, Array.from(bn.forward(x, { training: false }).data));
+  bn.trainable = true;
+  bn.forward(x, { training: true });
+  t.notDeepEqual(bn.getWeights().map((w) => Array.from(w.data)), before);
+});
+
 test('gradients accumulate into param.grad across backward calls', (t) => {
   const dense = new Dense({ units: 3 });
   const x = batch([2, 4], rng(5));

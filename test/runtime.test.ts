@@ -125,3 +125,9 @@ test('the addon loads in worker threads and runs concurrently with the main thre
   }
   for (const { C } of await Promise.all(workers)) t.true(maxRelError(C, expected) <= 1);
 });
+
+test('thousands of small jobs on an oversubscribed pool all complete with the same bits', (t) => {
+  const run = runFixture('pool-stress.ts');
+  t.is(run.status, 0, run.stderr);
+  t.deepEqual(JSON.parse(run.stdout), { differing: 0 });
+});

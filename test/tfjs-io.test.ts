@@ -115,6 +115,11 @@ test('import: unsupported layers, bad weights and hostile manifests fail with a 
   t.throws(load(() => {}, new Uint8Array(10)), { instanceOf: ModelImportError, message: /bytes/ });
   t.throws(load((j) => { j.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, -1, 2]; }), { instanceOf: ModelImportError, message: /batch_input_shape/ });
   t.throws(() => fromTfjsArtifacts({ modelTopology: { class_name: 'Model', config: { layers: 'x' } }, weightSpecs: [], weightData: new Uint8Array(0) }), { instanceOf: ModelImportError });
+  // A layer reading one listed after it (a cycle, or a hostile order) is refused, not recursed into.
+  const inc = artifactsOf('tfjs-inception');
+  const layers = inc.json.modelTopology.config.layers as { name: string; inbound_nodes: unknown[][][] }[];
+  layers.find((l) => l.name === 'b1x1')!.inbound_nodes = [[['logits', 0, 0, {}]]];
+  t.throws(() => fromTfjsArtifacts({ modelTopology: inc.json.modelTopology, weightSpecs: inc.json.weightsManifest[0].weights, weightData: inc.weightData }), { instanceOf: ModelImportError, message: /'b1x1' reads 'logits', which is not a layer listed before it/ });
 });
 
 test('import: the tensorflowjs_converter wrapping (model_config) and Keras 3 inbound nodes are read', (t) => {

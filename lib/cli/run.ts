@@ -29,6 +29,7 @@ export interface SplitData {
   train: Dataset;
   validation: Dataset;
   test: Dataset;
+  classNames?: readonly string[];
 }
 
 export const RUN_FILE = 'run.json';
@@ -41,7 +42,7 @@ export function loadSplit(info: Pick<RunInfo, 'data' | 'limit' | 'seed' | 'valid
   if (info.limit !== null) data = head(data, info.limit);
   const split = splitData(data.x, data.y, { validation: info.validation, test: info.test, stratify: true, seed: info.seed });
   const asLabels = (d: { x: Tensor; y: unknown }): Dataset => ({ x: d.x, y: d.y as Int32Array });
-  return { train: asLabels(split.train), validation: asLabels(split.validation), test: asLabels(split.test) };
+  return { train: asLabels(split.train), validation: asLabels(split.validation), test: asLabels(split.test), classNames: data.classNames };
 }
 
 export function writeRunInfo(dir: string, info: RunInfo): void {

@@ -111,7 +111,7 @@ async function run(v: ParsedValues): Promise<void> {
   const confusion = confusionMatrix(split.test.y, predicted, numClasses);
   log(`\ntrained ${history.epoch.length} epochs in ${seconds.toFixed(1)} s; best epoch (validation loss) ${bestEpoch(history.history) ?? '-'}`);
   log(`test accuracy ${(100 * testLogs.accuracy).toFixed(2)}% (${split.test.y.length} images), test loss ${testLogs.loss.toFixed(4)}`);
-  log(`confusion matrix (rows: true class, columns: predicted):\n${formatConfusionMatrix(confusion)}`);
+  log(`confusion matrix (rows: true class, columns: predicted):\n${formatConfusionMatrix(confusion, split.classNames)}`);
 
   const out = path.resolve(v.out as string);
   await writeOutputs(out, { model, info, history: history.history, epochs: history.epoch.length, seconds, testLogs, confusion, split });
@@ -149,7 +149,7 @@ async function writeOutputs(out: string, o: Outputs): Promise<void> {
   writePng(path.join(out, 'filters.png'), filterGrid(kernel.data, kernel.shape));
   fs.writeFileSync(path.join(out, 'report.html'), renderReport({
     title: `convkit: ${o.model.name} on ${o.info.data}`,
-    testAccuracy: o.testLogs.accuracy, testLoss: o.testLogs.loss, confusion: o.confusion, history: o.history, summary,
+    testAccuracy: o.testLogs.accuracy, testLoss: o.testLogs.loss, confusion: o.confusion, classNames: o.split.classNames, history: o.history, summary,
     details: {
       command: o.info.command,
       data: `${o.info.data}${o.info.limit ? ` (first ${o.info.limit})` : ''}: ${o.split.train.y.length} train, ${o.split.validation.y.length} validation, ${o.split.test.y.length} test (stratified, seed ${o.info.seed})`,

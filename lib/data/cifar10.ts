@@ -32,5 +32,5 @@ export function readCifar10(files: string | string[]): Dataset {
   const list = typeof files === 'string' ? [files] : files;
   if (list.length === 0) throw new Error('readCifar10: no batch files given');
   const parts = list.map((f) => parseCifar10(fs.readFileSync(f), f));
-  return concatDatasets(parts);
+  return { ...concatDatasets(parts), classNames: CIFAR10_CLASSES };
 }

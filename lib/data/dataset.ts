@@ -6,6 +6,8 @@ export interface Dataset {
   x: Tensor;
   /** Class index per image, length N. */
   y: Int32Array;
+  /** Names of the classes, when the format defines them (CIFAR-10). */
+  classNames?: readonly string[];
 }
 
 /** The images and labels at `indices` (in that order), copied into a new dataset. */
@@ -22,7 +24,7 @@ export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
     x.set(data.x.data.subarray(k * stride, (k + 1) * stride), i * stride);
     y[i] = data.y[k];
   }
-  return { x: new Tensor(x, [indices.length, ...rest]), y };
+  return { x: new Tensor(x, [indices.length, ...rest]), y, classNames: data.classNames };
 }
 
 /** The first `n` images (all when n >= N): the `--limit` slice. */

@@ -115,7 +115,7 @@ function readAttribute(bytes: Uint8Array): [string, AttrValue] {
   const name = str(f, 1);
   const type = Number(scalar(f, 20) ?? 0n);
   switch (type) {
-    case 1: return [name, new DataView(f.find((x) => x.field === 2)!.bytes.buffer, f.find((x) => x.field === 2)!.bytes.byteOffset, 4).getFloat32(0, true)];
+    case 1: return [name, repeatedFloats(f, 2)[0] ?? fail(`attribute '${name}' has no float value`)];
     case 2: return [name, int64(scalar(f, 3) ?? 0n, `attribute '${name}'`)];
     case 3: return [name, str(f, 4)];
     case 4: return [name, readTensor(f.find((x) => x.field === 5)?.bytes ?? new Uint8Array(0))];

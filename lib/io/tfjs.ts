@@ -196,25 +196,19 @@ class Importer {
     const formats = new Set(this.graph.layers.map((l) => l.config.data_format).filter((f) => f !== undefined && f !== null));
     if (formats.size > 1) fail('layers mix channels_first and channels_last');
     this.channelsFirst = formats.has('channels_first');
-    const byName = new Map(this.graph.layers.map((l) => [l.name, l]));
-    const visit = (name: string, depth: number): Node => {
-      const done = this.nodes.get(name);
-      if (done) return done;
-      const l = byName.get(name) ?? fail(`a layer reads '${name.slice(0, 100)}', which is not in the model`);
-      if (depth > MAX_LAYERS) fail('the layer graph is too deep or has a cycle');
+    // Keras lists the layers of a model in topological order: each reads layers listed before it.
+    for (const l of this.graph.layers) {
+      if (this.nodes.has(l.name)) fail(`two layers are named '${l.name.slice(0, 100)}'`);
       if (l.className === 'InputLayer' || l.name === this.graph.input) {
         if (l.name !== this.graph.input) fail(`input layer '${l.name}' is not the model input '${this.graph.input}'`);
-        const node = { t: input(this.inputShape(l), { name: l.name }), hwc: null };
-        this.nodes.set(name, node);
-        return node;
+        this.nodes.set(l.name, { t: input(this.inputShape(l), { name: l.name }), hwc: null });
+        continue;
       }
       if (l.inbound.length === 0) fail(`layer '${l.name}' has no inbound nodes`);
-      const inputs = l.inbound.map((n) => visit(n, depth + 1));
-      const node = this.convert(l, inputs);
-      this.nodes.set(name, node);
-      return node;
-    };
-    const out = visit(this.graph.output, 0);
+      const inputs = l.inbound.map((n) => this.nodes.get(n) ?? fail(`layer '${l.name}' reads '${n.slice(0, 100)}', which is not a layer listed before it`));
+      this.nodes.set(l.name, this.convert(l, inputs));
+    }
+    const out = this.nodes.get(this.graph.output) ?? fail(`the output '${this.graph.output.slice(0, 100)}' is not a layer`);
     if (out.hwc) fail(`the output '${this.graph.output}' is a flattened channels_last feature map, whose element order differs in convkit`);
     return new Model({ inputs: this.nodes.get(this.graph.input)!.t, outputs: out.t, name: this.graph.name.replace(/[^\w.-]/g, '_').slice(0, 128) || 'model' });
   }

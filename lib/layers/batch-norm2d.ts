@@ -2,7 +2,9 @@
 // too, like BatchNorm1d):
 // y = (x - mean_c) / √(var_c + epsilon) · gamma_c + beta_c, with batch statistics in training
 // (and running statistics updated as running = (1 - momentum) running + momentum batch, PyTorch's
-// convention: momentum 0.1 is Keras' 0.9), running statistics at inference.
+// convention: momentum 0.1 is Keras' 0.9), running statistics at inference. A frozen layer
+// (trainable = false) always runs in inference mode, as in Keras: fine-tuning on top of a
+// pre-trained base keeps the statistics the base learned.
 // Weights in PyTorch state_dict order: gamma (weight), beta (bias), runningMean, runningVar.
 import { formatShape, zeros, type Shape, type Tensor } from '../tensor';
 import { batchNorm2d, batchNorm2dBackward } from '../ops/batchnorm';
@@ -53,10 +55,10 @@ export class BatchNorm2D extends Layer {
   }
 
   protected call([x]: readonly Tensor[], { training }: ForwardContext): Tensor {
-    this.trainingCall = training;
+    this.trainingCall = training && this.trainable;
     const { mean, invStd } = this.saved();
     return batchNorm2d(x, this.param(0).value, this.param(1).value, this.state(0), this.state(1), {
-      training,
+      training: this.trainingCall,
       momentum: this.momentum,
       eps: this.epsilon,
       out: this.outputBuffer(x.shape[0]),

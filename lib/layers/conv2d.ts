@@ -1,5 +1,5 @@
 // 2-D convolution over NCHW batches with an OIHW kernel [filters, C/groups, KH, KW] and a bias.
-import { formatShape, zeros, type Shape, type Tensor } from '../tensor';
+import { formatShape, type Shape, type Tensor } from '../tensor';
 import { conv2d, conv2dBackward, conv2dOutputShape } from '../ops/conv';
 import type { LayerConfig } from './layer';
 import { KernelLayer, type KernelLayerArgs } from './kernel-layer';
@@ -63,8 +63,7 @@ export class Conv2D extends KernelLayer {
 
   protected grad(dy: Tensor, [needDx]: readonly boolean[]): (Tensor | null)[] {
     const dx = this.inputGrad(dy.shape[0]);
-    // Without a bias the kernel still computes db: give it a scratch instead of a new tensor per step.
-    const db = this.bias?.grad ?? this.batchBuffers(0, () => zeros([this.filters]), 'db');
+    const db = this.bias?.grad ?? null;
     conv2dBackward(this.lastInputs[0], this.kernel.value, dy, { ...this.opts, dx, dw: this.kernel.grad, db, needDx });
     return [needDx ? dx : null];
   }

@@ -140,9 +140,10 @@ export interface MiniInceptionOptions {
 }
 
 /**
- * A small GoogLeNet for 32x32 images (~0.2M parameters): stem 3x3 conv 64 + 2x2 pool (16x16),
- * two Inception modules (128, 192 channels), 3x3/2 pool (8x8), two more (256, 256 channels),
- * global average pool, dropout 20%, linear.
+ * A small GoogLeNet for 32x32 images (~0.33M parameters, ~4 ms per image for a training step on
+ * 2 busy cores: a CIFAR-10 epoch in minutes): stem 3x3 conv 64 + 2x2 pool (16x16), two Inception
+ * modules (128, 192 channels), 3x3/2 pool (8x8), two more (256, 256 channels), global average
+ * pool, dropout 20%, linear.
  */
 export function miniInception(options: MiniInceptionOptions = {}): Model {
   const { inputShape = [3, 32, 32], batchNorm = true, seed } = options;

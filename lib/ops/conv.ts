@@ -107,8 +107,8 @@ export interface Conv2dBackwardOptions extends Conv2dOptions {
   dx?: Tensor;
   /** dL/dw is ADDED to it (a Parameter's grad accumulates); default a new zero tensor. */
   dw?: Tensor;
-  /** dL/db is ADDED to it; default a new zero tensor. */
-  db?: Tensor;
+  /** dL/db is ADDED to it; default a new zero tensor; null skips it (a convolution without bias). */
+  db?: Tensor | null;
   /** false skips the input gradient (a network's first layer); dx is then null. */
   needDx?: boolean;
 }
@@ -116,7 +116,7 @@ export interface Conv2dBackwardOptions extends Conv2dOptions {
 export interface Conv2dGradients {
   dx: Tensor | null;
   dw: Tensor;
-  db: Tensor;
+  db: Tensor | null;
 }
 
 /** Gradients of L given dy = dL/dy for y = conv2d(x, w, b, opts): dx overwritten, dw and db accumulated. */
@@ -128,15 +128,15 @@ export function conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, opts: Conv2dBac
   const needDx = opts.needDx ?? true;
   const dx = needDx ? opts.dx ?? zeros(x.shape) : null;
   const dw = opts.dw ?? zeros(w.shape);
-  const db = opts.db ?? zeros([g.outShape[1]]);
+  const db = opts.db === undefined ? zeros([g.outShape[1]]) : opts.db;
   if (dx) expectShape(dx, x.shape, 'dx', 'the shape of x');
   expectShape(dw, w.shape, 'dw', 'the shape of w');
-  expectShape(db, [g.outShape[1]], 'db', `the output channels of w ${formatShape(w.shape)}`);
+  if (db) expectShape(db, [g.outShape[1]], 'db', `the output channels of w ${formatShape(w.shape)}`);
   if (dx) {
     for (const [t, name] of [[x, 'x'], [w, 'w'], [dy, 'dy'], [dw, 'dw'], [db, 'db']] as const) {
-      expectDisjoint(dx, t, 'dx', name);
+      if (t) expectDisjoint(dx, t, 'dx', name);
     }
   }
-  nativeBackward(x.data, w.data, dy.data, dx ? dx.data : null, dw.data, db.data, ...g.native);
+  nativeBackward(x.data, w.data, dy.data, dx ? dx.data : null, dw.data, db ? db.data : null, ...g.native);
   return { dx, dw, db };
 }

@@ -8,7 +8,7 @@ import { checkDataset, numSamples, sliceRows, type Dataset, type Targets } from 
 import { createEngine, type Engine } from './engine';
 import { ProgressBar, type ProgressStream } from './progress';
 import type { ClipOptions } from './protocol';
-import { randomSeed } from './random';
+import { randomSeed } from '../random';
 import type { Logs, TrainableModel } from './types';
 
 export interface RunOptions {

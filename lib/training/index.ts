@@ -9,7 +9,10 @@ export type { FitOptions, EvaluateOptions, RunOptions, History } from './fit';
 export {
   Callback, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, LambdaCallback,
 } from './callbacks';
-export type { CallbackLike, TrainingContext, FitParams, EarlyStoppingOptions, ReduceLROnPlateauOptions, ScheduleFn } from './callbacks';
+export type {
+  CallbackLike, CallbackState, TrainingContext, FitParams, EarlyStoppingOptions, ReduceLROnPlateauOptions, ScheduleFn, EpochScheduler,
+} from './callbacks';
+export type { ClipOptions } from './protocol';
 export { ModelCheckpoint, saveCheckpoint, readCheckpoint, restoreCheckpoint } from './checkpoint';
 export type { Checkpoint, ModelCheckpointOptions, TrainingState } from './checkpoint';
 export { ProgressBar } from './progress';

@@ -4,7 +4,7 @@ import { Tensor } from '../tensor';
 import type { Parameter } from '../parameter';
 import { regularizationLoss } from '../regularizers';
 import { gatherRows, numSamples, rowSize, sliceRows, type Dataset, type Targets } from './data';
-import { deriveSeed, permutation } from './random';
+import { deriveSeed, permutation } from '../random';
 import type { Logs, Loss, Metric, Optimizer, TrainableModel } from './types';
 
 export interface Objectives {

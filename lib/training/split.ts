@@ -1,7 +1,7 @@
 // splitData: train / validation / test sets, seeded, stratified by class.
 import type { Tensor } from '../tensor';
 import { checkDataset, classOf, numSamples, subset, type Dataset, type Targets } from './data';
-import { mulberry32, permutation, randomSeed } from './random';
+import { mulberry32, permutation, randomSeed } from '../random';
 
 export interface SplitOptions {
   /** Fractions of the samples; `train` defaults to what validation and test leave. */

@@ -1,6 +1,5 @@
 #include <napi.h>
 
-#include <new>
 #include <string>
 
 #include "binding/args.h"
@@ -47,11 +46,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   Matrix B = tb ? matrix(args, 7, "B", 11, "ldb", N, K, "K*N") : matrix(args, 7, "B", 11, "ldb", K, N, "K*N");
   float beta = static_cast<float>(args.number(8, "beta"));
   Matrix C = matrix(args, 9, "C", 12, "ldc", M, N, "M*N");
-  try {
-    sgemm(ta, tb, M, N, K, alpha, A.data, A.ld, B.data, B.ld, beta, C.data, C.ld);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "sgemm: out of memory for the packing buffers");
-  }
+  sgemm(ta, tb, M, N, K, alpha, A.data, A.ld, B.data, B.ld, beta, C.data, C.ld);
   return info.Env().Undefined();
 }
 

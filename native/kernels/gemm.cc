@@ -3,7 +3,6 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -117,20 +116,6 @@ void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t
   }
 }
 
-// parallel_for that rethrows, on the calling thread, an allocation failure of any chunk: an
-// exception must not escape a pool worker.
-void parallel_for_checked(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
-  std::atomic<bool> failed{false};
-  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
-    try {
-      fn(begin, end);
-    } catch (const std::bad_alloc&) {
-      failed = true;
-    }
-  });
-  if (failed) throw std::bad_alloc();
-}
-
 int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 // C[M x N] = alpha * op(A)[rows i0.., :] * op(B)[:, cols j0..] + beta * C on one thread,
@@ -174,7 +159,7 @@ void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int
       parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
         pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, Bp + p0 * NR * kc);
       });
-      parallel_for_checked((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
+      parallel_for((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
         const int64_t i1 = std::min(M, t1 * MR);
         float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
         for (int64_t ic = t0 * MR; ic < i1; ic += cfg.MC) {
@@ -217,7 +202,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
   const int64_t row_tiles = (M + cfg.MR - 1) / cfg.MR, col_tiles = (N + cfg.NR - 1) / cfg.NR;
   if (M >= N || row_tiles >= 4 * threads) return sgemm_shared_b(cfg, a, b, M, N, K, alpha, beta, C, ldc);
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / (flops / col_tiles)));
-  parallel_for_checked(col_tiles, grain, [&](int64_t t0, int64_t t1) {
+  parallel_for(col_tiles, grain, [&](int64_t t0, int64_t t1) {
     const int64_t j0 = t0 * cfg.NR, j1 = std::min(N, t1 * cfg.NR);
     sgemm_block(cfg, a, b, 0, j0, M, j1 - j0, K, alpha, beta, C + j0, ldc);
   });

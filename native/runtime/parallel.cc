@@ -31,13 +31,19 @@ constexpr auto kSpin = std::chrono::microseconds(200);
 
 thread_local bool in_job = false;
 
+// One job at a time. The caller waits for its chunks, not for every worker: a worker that was
+// descheduled and never joined must not hold the caller. So a worker joins only while the job
+// is open for the generation it woke for, counted in `active`; the caller closes the job once
+// every chunk is done and waits for `active` to drain before the fields are reused.
 struct Job {
   FunctionRef<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0;
   int chunks = 0;
   Isa isa = Isa::generic;
   std::atomic<int> next{0};
-  std::atomic<int> unfinished_workers{0};
+  std::atomic<int> done{0};
+  std::atomic<uint64_t> open{0};  // the generation workers may join; 0 = closed
+  std::atomic<int> active{0};     // workers inside the job
   // The first exception a chunk threw (e.g. std::bad_alloc); rethrown on the calling thread.
   std::mutex error_mu;
   std::exception_ptr error;
@@ -63,22 +69,20 @@ class Pool {
     job_.chunks = chunks;
     job_.isa = current_isa();
     job_.next.store(0, std::memory_order_relaxed);
-    job_.unfinished_workers.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    job_.done.store(0, std::memory_order_relaxed);
     job_.error = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      uint64_t generation = generation_.fetch_add(1, std::memory_order_relaxed) + 1;
+      job_.open.store(generation, std::memory_order_seq_cst);
     }
     cv_.notify_all();
     in_job = true;
     take_chunks();
     in_job = false;
-    // Every worker checks in before the job's fields may be overwritten by the next job.
-    auto start = std::chrono::steady_clock::now();
-    while (job_.unfinished_workers.load(std::memory_order_acquire) != 0) {
-      if (std::chrono::steady_clock::now() - start < kSpin) cpu_relax();
-      else std::this_thread::yield();
-    }
+    wait_until([&] { return job_.done.load(std::memory_order_acquire) == chunks; });
+    job_.open.store(0, std::memory_order_seq_cst);
+    wait_until([&] { return job_.active.load(std::memory_order_seq_cst) == 0; });
     if (job_.error) std::rethrow_exception(job_.error);
   }
 
@@ -106,6 +110,15 @@ class Pool {
     workers_.clear();
   }
 
+  template <typename Done>
+  static void wait_until(Done done) {
+    auto start = std::chrono::steady_clock::now();
+    while (!done()) {
+      if (std::chrono::steady_clock::now() - start < kSpin) cpu_relax();
+      else std::this_thread::yield();
+    }
+  }
+
   void take_chunks() {
     const int64_t n = job_.n;
     const int chunks = job_.chunks;
@@ -116,6 +129,7 @@ class Pool {
         std::lock_guard<std::mutex> lock(job_.error_mu);
         if (!job_.error) job_.error = std::current_exception();
       }
+      job_.done.fetch_add(1, std::memory_order_release);
     }
   }
 
@@ -137,9 +151,12 @@ class Pool {
     for (;;) {
       seen = wait_for_job(seen);
       if (stop_) return;
-      set_thread_isa(job_.isa);
-      take_chunks();
-      job_.unfinished_workers.fetch_sub(1, std::memory_order_acq_rel);
+      job_.active.fetch_add(1, std::memory_order_seq_cst);
+      if (job_.open.load(std::memory_order_seq_cst) == seen) {
+        set_thread_isa(job_.isa);
+        take_chunks();
+      }
+      job_.active.fetch_sub(1, std::memory_order_release);
     }
   }
 

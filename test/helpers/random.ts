@@ -1,14 +1,7 @@
-// Seeded random numbers for tests (mulberry32), so a failure can be reproduced.
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded random numbers for tests, so a failure can be reproduced.
+import { mulberry32 } from '../../lib/random';
+
+export const rng = mulberry32;
 
 export function randomArray(n: number, random: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);
