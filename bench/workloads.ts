@@ -3,6 +3,8 @@
 // once from a seeded generator and handed to every system. Layouts are convkit's and PyTorch's:
 // activations NCHW, conv weights OIHW, linear weights [out, in].
 
+import { mulberry32 } from '../lib/random';
+
 export type LayerSpec =
   | { type: 'conv2d'; in: number; out: number; kernel: number; stride?: number; padding?: number }
   | { type: 'linear'; in: number; out: number }
@@ -47,17 +49,6 @@ export interface Workload {
   arrays: () => NamedArray[];
 }
 
-/** mulberry32: a small seeded generator; the same seed gives the same arrays on every run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const size = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
@@ -176,7 +167,7 @@ function sgemm(n: number, quick: boolean): Workload {
     id: `sgemm-${n}`, title: `sgemm ${n}x${n}x${n}`, kind: 'matmul', unit: 'GFLOP/s', batch: 1,
     flops: 2 * n ** 3, bytes: 0, inputShape: [], spec: [], hyper: noHyper, tolerance: 1e-4, quick,
     arrays: () => {
-      const next = rng(n);
+      const next = mulberry32(n);
       return [{ name: 'A', shape: [n, n], data: uniform([n, n], 1, next) }, { name: 'B', shape: [n, n], data: uniform([n, n], 1, next) }];
     },
   };
@@ -204,7 +195,7 @@ function network(a: NetArgs): Workload {
     inputShape: a.inputShape, spec: a.spec, convkitModel: a.convkitModel, about: a.about, hyper: a.hyper ?? noHyper,
     tolerance: a.tolerance ?? 2e-3, quick: a.quick,
     arrays: () => {
-      const next = rng(a.batch * 1000 + a.spec.length);
+      const next = mulberry32(a.batch * 1000 + a.spec.length);
       const out = weights(a.spec, next);
       const x = [a.batch, ...a.inputShape];
       out.push({ name: 'x', shape: x, data: uniform(x, 1, next) });
@@ -229,7 +220,7 @@ const adam: Workload = {
   bytes: 7 * 4 * ADAM_PARAMS, inputShape: [], spec: [],
   hyper: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8 }, tolerance: 1e-3, quick: true,
   arrays: () => {
-    const next = rng(7);
+    const next = mulberry32(7);
     return [{ name: 'param', shape: [ADAM_PARAMS], data: uniform([ADAM_PARAMS], 1, next) },
       { name: 'grad', shape: [ADAM_PARAMS], data: uniform([ADAM_PARAMS], 1, next) }];
   },
