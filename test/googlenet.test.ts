@@ -3,7 +3,7 @@ import { GlobalAvgPool2D, Dense, Tensor, input, model, type Model } from '../lib
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { GoogLeNetLoss, googlenet, mainLogits, miniInception } from '../lib/models/googlenet';
 import { inceptionModule } from '../lib/models/inception';
-import { gradCheck } from './helpers/gradcheck';
+import { checkModelGradients } from './helpers/gradcheck';
 import { forEachIsa } from './helpers/isa';
 import { randomArray, rng } from './helpers/random';
 
@@ -118,25 +118,7 @@ for (const batchNorm of [false, true]) {
     t.is(channels, 9);
     t.deepEqual([...m.getLayer(`inc${batchNorm ? 'bn' : ''}_output`).outputShape!], [9, 5, 5]);
     const x = new Tensor(randomArray(2 * 3 * 25, rng(9)), [2, 3, 5, 5]);
-    const labels = Int32Array.from([0, 2]);
-    const loss = new SoftmaxCrossEntropy();
-    let dx: Tensor | undefined;
-    gradCheck(t, {
-      forward: () => m.forward(x, { training: true }),
-      backward: (dy) => {
-        m.zeroGrad();
-        dx = m.backward(dy, { inputGrad: true });
-      },
-      loss: (y) => loss.compute(y, labels).loss,
-      lossGrad: (y) => loss.compute(y, labels).grad.clone(),
-      checked: [
-        { name: 'input', values: x.data, grad: () => dx!.data },
-        ...m.parameters().map((p) => ({ name: p.name, values: p.value.data, grad: () => p.grad.data })),
-      ],
-      eps: 1e-3,
-      atol: 1e-4,
-      rtol: 3e-2,
-    });
+    checkModelGradients(t, m, x, Int32Array.from([0, 2]), { eps: 1e-3, atol: 1e-4, rtol: 3e-2 });
   });
 }
 

@@ -8,7 +8,7 @@ import { manualSeed } from '../lib/random';
 import { SoftmaxCrossEntropy } from '../lib/losses';
 import { SGD } from '../lib/optimizers';
 import { accuracy } from '../lib/metrics';
-import { gradCheck } from './helpers/gradcheck';
+import { checkModelGradients } from './helpers/gradcheck';
 import { forEachIsa } from './helpers/isa';
 import { randomArray, rng } from './helpers/random';
 
@@ -17,27 +17,6 @@ function batch(shape: number[], seed: number): Tensor {
 }
 
 /** Every parameter and the input gradient of `m` under softmax cross-entropy, against finite differences. */
-function checkModel(t: import('ava').ExecutionContext, m: Model, x: Tensor, labels: Int32Array, eps = 1e-2): void {
-  const loss = new SoftmaxCrossEntropy();
-  let dx: Tensor | undefined;
-  gradCheck(t, {
-    forward: () => m.forward(x, { training: true, seed: 1 }),
-    backward: (dy) => {
-      m.zeroGrad();
-      dx = m.backward(dy, { inputGrad: true });
-    },
-    loss: (y) => loss.compute(y, labels).loss,
-    lossGrad: (y) => loss.compute(y, labels).grad.clone(),
-    checked: [
-      { name: 'input', values: x.data, grad: () => dx!.data },
-      ...m.parameters().map((p) => ({ name: p.name, values: p.value.data, grad: () => p.grad.data })),
-    ],
-    eps,
-    atol: eps / 20,
-    rtol: 2e-2,
-  });
-}
-
 const lenet5 = (seed = 1) =>
   sequential(
     [
@@ -77,7 +56,7 @@ forEachIsa('whole-model gradients of a small conv net match finite differences',
     { inputShape: [2, 6, 6], seed: 3 },
   );
   // A small eps: ReLU and max-pool kinks must not fall within ±eps of the evaluated points.
-  checkModel(t, m, batch([2, 2, 6, 6], 4), Int32Array.from([1, 3]), 1e-3);
+  checkModelGradients(t, m, batch([2, 2, 6, 6], 4), Int32Array.from([1, 3]), { eps: 1e-3 });
 });
 
 forEachIsa('two-branch DAG with Concat and shared tensors: gradients are summed and match finite differences', (t) => {
@@ -89,7 +68,7 @@ forEachIsa('two-branch DAG with Concat and shared tensors: gradients are summed 
   const y = new Dense({ units: 3 }).apply(new Flatten().apply(new Conv2D({ filters: 2, kernelSize: 3 }).apply(joined)));
   const m = model({ inputs: x, outputs: y, seed: 5 });
   t.deepEqual(m.layers.find((l) => l instanceof Concat)!.outputShape, [7, 5, 5]);
-  checkModel(t, m, batch([2, 2, 5, 5], 6), Int32Array.from([0, 2]));
+  checkModelGradients(t, m, batch([2, 2, 5, 5], 6), Int32Array.from([0, 2]));
 });
 
 test('an Inception module is a few lines; summary shows the connections', (t) => {

@@ -23,6 +23,15 @@ export interface OptionSpec {
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
+/** --threads, for every command that computes. */
+export const threadsOption: OptionSpec = { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' };
+
+/** --model of the commands that use a trained model. */
+export const trainedModelOption: OptionSpec = {
+  kind: 'string', value: 'DIR|lenet5', default: './convkit-run',
+  help: "a directory written by 'convkit train', or lenet5 (the shipped pre-trained model)",
+};
+
 export type ParsedValues = Record<string, string | number | boolean | undefined>;
 
 export interface Command {

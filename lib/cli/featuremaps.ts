@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writePng } from '../io/png';
 import { featureMapGrid } from '../viz/grid';
 import { layerActivations } from '../viz/featuremaps';
-import type { Command, ParsedValues } from './args';
+import { threadsOption, trainedModelOption, type Command, type ParsedValues } from './args';
 import { chooseInput } from './predict';
 import { applyThreads, argmaxRows, loadRunModel } from './run';
 
@@ -27,10 +27,10 @@ export const featuremapsCommand: Command = {
   summary: 'Draw the feature maps of one image through every layer (conv1, relu1, pool1, ...) as a PNG.',
   positionals: { name: 'IMAGE.png', max: 1 },
   options: {
-    model: { kind: 'string', value: 'DIR|lenet5', default: './convkit-run', help: "a directory written by 'convkit train', or lenet5 (the shipped pre-trained model)" },
+    model: trainedModelOption,
     index: { kind: 'int', value: 'N', min: 0, help: "image N of the run's test split" },
     out: { kind: 'string', value: 'FILE', help: 'PNG to write (default DIR/featuremaps-N.png, or ./featuremaps-N.png for lenet5)' },
-    threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },
+    threads: threadsOption,
   },
   run,
 };

@@ -2,7 +2,7 @@
 import type { Tensor } from '../tensor';
 import { readPng } from '../io/png';
 import { digitFromImage } from '../data/digit-image';
-import { UsageError, type Command, type ParsedValues } from './args';
+import { UsageError, threadsOption, trainedModelOption, type Command, type ParsedValues } from './args';
 import { applyThreads, loadRunModel, loadSplit, readRunInfo, sample, softmaxRow } from './run';
 
 /** The image to classify: IMAGE.png, or --index N of the run's test split (with its label). */
@@ -40,10 +40,10 @@ export const predictCommand: Command = {
   summary: 'Classify a PNG digit (any size; dark-on-light pictures are inverted, larger ones centred as MNIST) or test image N of the run.',
   positionals: { name: 'IMAGE.png', max: 1 },
   options: {
-    model: { kind: 'string', value: 'DIR|lenet5', default: './convkit-run', help: "a directory written by 'convkit train', or lenet5 (the shipped pre-trained model)" },
+    model: trainedModelOption,
     index: { kind: 'int', value: 'N', min: 0, help: "image N of the run's test split instead of a PNG" },
     top: { kind: 'int', value: 'K', min: 1, max: 1000, help: 'also list the K most likely classes' },
-    threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },
+    threads: threadsOption,
   },
   run,
 };

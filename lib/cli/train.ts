@@ -17,7 +17,7 @@ import { featureMapGrid, filterGrid } from '../viz/grid';
 import { layerActivations } from '../viz/featuremaps';
 import { renderReport } from '../viz/report';
 import type { Model } from '../model';
-import type { Command, ParsedValues } from './args';
+import { threadsOption, type Command, type ParsedValues } from './args';
 import { applyThreads, argmaxRows, loadSplit, MODEL_FILE, sample, writeRunInfo, type RunInfo } from './run';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adadelta'] as const;
@@ -185,7 +185,7 @@ export const trainCommand: Command = {
     limit: { kind: 'int', value: 'N', min: 10, help: 'use only the first N images (quick runs)' },
     seed: { kind: 'int', value: 'N', min: 0, max: 2 ** 32 - 1, default: TRAIN_DEFAULTS.seed, help: 'seed of the split, initialization and shuffling' },
     out: { kind: 'string', value: 'DIR', default: './convkit-run', help: 'output directory' },
-    threads: { kind: 'int', value: 'N', min: 1, max: 1024, help: 'worker threads (default: all cores)' },
+    threads: threadsOption,
     quiet: { kind: 'boolean', help: 'print nothing but errors' },
   },
   run,

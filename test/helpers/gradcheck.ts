@@ -1,7 +1,8 @@
 // Central finite differences for layers and models: L = Σ r ⊙ f(...) with fixed random r,
 // accumulated in float64; the analytic gradient comes from backward(r).
 import type { ExecutionContext } from 'ava';
-import { Tensor } from '../../lib';
+import { Tensor, type Model } from '../../lib';
+import { SoftmaxCrossEntropy } from '../../lib/losses';
 import { maxRelError, randomArray, rng } from './random';
 
 export interface Checked {
@@ -55,5 +56,31 @@ export function gradCheck(t: ExecutionContext, c: GradCheck): void {
     }
     const err = maxRelError(expected, numeric, c.atol ?? 2e-3, c.rtol ?? 2e-2);
     t.true(err <= 1, `${x.name}: analytic vs numeric gradient error ${err.toFixed(2)} (analytic ${expected.slice(0, 4).map((v) => v.toFixed(5))}, numeric ${numeric.slice(0, 4).map((v) => v.toFixed(5))})`);
+  });
+}
+
+/**
+ * A whole model's gradients (every parameter and the input) under softmax cross-entropy, by
+ * central finite differences of the training-mode forward.
+ */
+export function checkModelGradients(t: ExecutionContext, m: Model, x: Tensor, labels: Int32Array,
+  { eps = 1e-2, atol = eps / 20, rtol = 2e-2 }: { eps?: number; atol?: number; rtol?: number } = {}): void {
+  const loss = new SoftmaxCrossEntropy();
+  let dx: Tensor | undefined;
+  gradCheck(t, {
+    forward: () => m.forward(x, { training: true, seed: 1 }),
+    backward: (dy) => {
+      m.zeroGrad();
+      dx = m.backward(dy, { inputGrad: true });
+    },
+    loss: (y) => loss.compute(y, labels).loss,
+    lossGrad: (y) => loss.compute(y, labels).grad.clone(),
+    checked: [
+      { name: 'input', values: x.data, grad: () => dx!.data },
+      ...m.parameters().map((p) => ({ name: p.name, values: p.value.data, grad: () => p.grad.data })),
+    ],
+    eps,
+    atol,
+    rtol,
   });
 }
