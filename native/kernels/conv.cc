@@ -135,6 +135,55 @@ void from_side_by_side(const ConvShape& s, const Plan& p, const float* in, int64
   }
 }
 
+// The im2col matrix of `count` images side by side (image i in columns [i*P, (i+1)*P)), x at the
+// first image's group channels, produced one sgemm B panel of NR columns at a time.
+struct ColPanels {
+  const ConvShape* s;
+  const float* x;
+  int64_t P, NR;
+};
+
+// Bp[k * NR + j] = col[p0 + k, j0 + j] for k < K, j < N (im2col's formula), zero for N <= j < NR.
+// Walks the panel in runs of columns on one output row, which read one input row per k.
+void pack_col_panel(const void* ctx, int64_t p0, int64_t j0, int64_t K, int64_t N, float* Bp) {
+  const ColPanels& cp = *static_cast<const ColPanels*>(ctx);
+  const ConvShape& s = *cp.s;
+  const int64_t NR = cp.NR, H = s.H, W = s.W, sw = s.stride_w;
+  for (int64_t k = 0; k < K; ++k) {
+    for (int64_t j = N; j < NR; ++j) Bp[k * NR + j] = 0.0f;
+  }
+  for (int64_t j = 0; j < N;) {
+    const int64_t col = j0 + j, q = col % cp.P, oh = q / s.OW, ow0 = q % s.OW, len = std::min(N - j, s.OW - ow0);
+    const float* image = cp.x + col / cp.P * s.C * H * W;
+    int64_t c = p0 / (s.KH * s.KW), kh = p0 / s.KW % s.KH, kw = p0 % s.KW;
+    for (int64_t k = 0; k < K; ++k) {
+      float* d = Bp + k * NR + j;
+      const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h, iw0 = ow0 * sw - s.pad_left + kw * s.dilation_w;
+      // Valid t (0 <= iw0 + t*sw < W) form [lo, hi).
+      int64_t lo = 0, hi = 0;
+      if (ih >= 0 && ih < H && iw0 + (len - 1) * sw >= 0 && iw0 < W) {
+        lo = std::min(len, iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw);
+        hi = std::max(lo, std::min(len, (W - 1 - iw0) / sw + 1));
+      }
+      for (int64_t t = 0; t < lo; ++t) d[t] = 0.0f;
+      if (hi > lo) {
+        const float* in = image + (c * H + ih) * W + iw0;
+        if (sw == 1) {
+          for (int64_t t = lo; t < hi; ++t) d[t] = in[t];
+        } else {
+          for (int64_t t = lo; t < hi; ++t) d[t] = in[t * sw];
+        }
+      }
+      for (int64_t t = hi; t < len; ++t) d[t] = 0.0f;
+      if (++kw == s.KW) {
+        kw = 0;
+        if (++kh == s.KH) kh = 0, ++c;
+      }
+    }
+    j += len;
+  }
+}
+
 // sum_i p[i], in eight fixed lanes so it vectorises and gives the same bits every time.
 float sum(const float* p, int64_t n) {
   float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -151,7 +200,7 @@ float sum(const float* p, int64_t n) {
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const Plan p = make_plan(s);
-  auto batch = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool) {
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
       const float* wg = w + g * p.Og * p.K;
@@ -160,16 +209,10 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
         sgemm(false, false, p.Og, p.P, p.K, 1.0f, wg, p.K, xg, p.P, 0.0f, yg, p.P);
         continue;
       }
-      for (int64_t oh0 = 0; oh0 < s.OH; oh0 += p.band) {
-        const int64_t oh1 = std::min(s.OH, oh0 + p.band), cols = count * (oh1 - oh0) * s.OW;
-        im2col_images(s, p, xg, count, oh0, oh1, scratch.col, cols, parallel);
-        if (count == 1) {
-          sgemm(false, false, p.Og, cols, p.K, 1.0f, wg, p.K, scratch.col, cols, 0.0f, yg + oh0 * s.OW, p.P);
-        } else {
-          sgemm(false, false, p.Og, cols, p.K, 1.0f, wg, p.K, scratch.col, cols, 0.0f, scratch.gathered, cols);
-          from_side_by_side(s, p, scratch.gathered, count, yg);
-        }
-      }
+      const ColPanels col{&s, xg, p.P, sgemm_nr()};
+      const int64_t cols = count * p.P;
+      sgemm_packed_b(p.Og, cols, p.K, wg, p.K, pack_col_panel, &col, count == 1 ? yg : scratch.gathered, cols);
+      if (count > 1) from_side_by_side(s, p, scratch.gathered, count, yg);
     }
     if (!b) return;
     for (int64_t n = n0; n < n0 + count; ++n) {

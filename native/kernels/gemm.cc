@@ -186,6 +186,34 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
+int64_t sgemm_nr() { return blocking().NR; }
+
+// Loop nest: pc (KC blocks of equal depth, A packed whole) > NR panel (produced, then used by
+// every row tile while it is in L1/L2). The panels' results do not depend on the split.
+void sgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, SgemmPackB pack_b, const void* ctx,
+                    float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
+  const Blocking& cfg = blocking();
+  const int64_t blocks = (K + 2 * cfg.KC - 1) / (2 * cfg.KC), KC = (K + blocks - 1) / blocks;
+  const int64_t panels = (N + cfg.NR - 1) / cfg.NR;
+  const double panel_flops = 2.0 * static_cast<double>(M) * static_cast<double>(cfg.NR) * static_cast<double>(K);
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / panel_flops));
+  float* Ap = a_scratch.get(std::min(KC, K) * round_up(M, cfg.MR));
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = std::min(KC, K - pc);
+    pack_a(cfg, Operand{A, lda, false}, 0, pc, M, kc, Ap);
+    parallel_for(panels, grain, [&](int64_t t0, int64_t t1) {
+      float* Bp = b_scratch.get(kc * cfg.NR);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t j0 = t * cfg.NR, n = std::min(cfg.NR, N - j0);
+        pack_b(ctx, pc, j0, kc, n, Bp);
+        macro_kernel(cfg, Ap, Bp, kc, cfg.NR, M, n, kc, 1.0f, pc == 0 ? 0.0f : 1.0f, C + j0, ldc);
+      }
+    });
+  }
+}
+
 // Small problems run on the calling thread. Larger ones with enough rows share packed B
 // blocks and split the row tiles; short wide ones (few rows, e.g. a convolution's
 // out-channels x pixels) split the column tiles, each thread packing its own B. Either way

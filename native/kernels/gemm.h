@@ -42,4 +42,18 @@ void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, in
 // P <= 16 or a multiple of 16.
 void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst);
 
+// Internal interface for drivers that produce B's panels themselves (conv.cc's implicit GEMM:
+// im2col written straight into panels, so the column matrix never exists).
+// pack_b(ctx, p0, j0, K, N, Bp): Bp[k * NR + j] = B[p0 + k, j0 + j] for k < K, j < N <= NR,
+// zero for N <= j < NR.
+using SgemmPackB = void (*)(const void* ctx, int64_t p0, int64_t j0, int64_t K, int64_t N, float* Bp);
+
+// The microkernel's tile width NR for the current ISA.
+int64_t sgemm_nr();
+
+// C[M x N] = A * B (beta = 0), A row-major with leading dimension lda, B given by pack_b.
+// Splits B's panels over the thread pool; bit-identical results for a given thread count.
+void sgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, SgemmPackB pack_b, const void* ctx,
+                    float* C, int64_t ldc);
+
 }  // namespace convkit
