@@ -20,6 +20,11 @@ constexpr int64_t kMinCols = 512;
 // Reused per thread: a convolution allocates nothing once its buffers have grown.
 thread_local std::vector<float> tl_col;
 thread_local std::vector<float> tl_partials;
+// A kernel tap's input offset in a channel plane and its valid output columns [lo, hi).
+struct Tap {
+  int64_t offset, lo, hi;
+};
+thread_local std::vector<Tap> tl_taps;
 
 float* grow(std::vector<float>& buffer, int64_t size) {
   if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
@@ -144,30 +149,39 @@ struct ColPanels {
 };
 
 // Bp[k * NR + j] = col[p0 + k, j0 + j] for k < K, j < N (im2col's formula), zero for N <= j < NR.
-// Walks the panel in runs of columns on one output row, which read one input row per k.
+// Walks the panel in runs of columns on one output row: for each kernel tap (kh, kw) a run reads
+// one stretch of an input row per channel, found once per run.
 void pack_col_panel(const void* ctx, int64_t p0, int64_t j0, int64_t K, int64_t N, float* Bp) {
   const ColPanels& cp = *static_cast<const ColPanels*>(ctx);
   const ConvShape& s = *cp.s;
-  const int64_t NR = cp.NR, H = s.H, W = s.W, sw = s.stride_w;
+  const int64_t NR = cp.NR, H = s.H, W = s.W, sw = s.stride_w, taps = s.KH * s.KW;
+  if (static_cast<int64_t>(tl_taps.size()) < taps) tl_taps.resize(static_cast<size_t>(taps));
+  Tap* tap = tl_taps.data();
   for (int64_t k = 0; k < K; ++k) {
     for (int64_t j = N; j < NR; ++j) Bp[k * NR + j] = 0.0f;
   }
   for (int64_t j = 0; j < N;) {
     const int64_t col = j0 + j, q = col % cp.P, oh = q / s.OW, ow0 = q % s.OW, len = std::min(N - j, s.OW - ow0);
-    const float* image = cp.x + col / cp.P * s.C * H * W;
-    int64_t c = p0 / (s.KH * s.KW), kh = p0 / s.KW % s.KH, kw = p0 % s.KW;
-    for (int64_t k = 0; k < K; ++k) {
-      float* d = Bp + k * NR + j;
-      const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h, iw0 = ow0 * sw - s.pad_left + kw * s.dilation_w;
-      // Valid t (0 <= iw0 + t*sw < W) form [lo, hi).
-      int64_t lo = 0, hi = 0;
-      if (ih >= 0 && ih < H && iw0 + (len - 1) * sw >= 0 && iw0 < W) {
-        lo = std::min(len, iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw);
-        hi = std::max(lo, std::min(len, (W - 1 - iw0) / sw + 1));
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        // The run's t-th column reads input (ih, iw0 + t*sw), inside the row for t in [lo, hi).
+        const int64_t ih = oh * s.stride_h - s.pad_top + kh * s.dilation_h;
+        const int64_t iw0 = ow0 * sw - s.pad_left + kw * s.dilation_w;
+        Tap& tp = tap[kh * s.KW + kw];
+        tp = Tap{ih * W + iw0, 0, 0};
+        if (ih >= 0 && ih < H && iw0 + (len - 1) * sw >= 0 && iw0 < W) {
+          tp.lo = std::min(len, iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw);
+          tp.hi = std::max(tp.lo, std::min(len, (W - 1 - iw0) / sw + 1));
+        }
       }
+    }
+    const float* plane = cp.x + col / cp.P * s.C * H * W + p0 / taps * H * W;
+    for (int64_t k = 0, r = p0 % taps; k < K; ++k) {
+      float* __restrict d = Bp + k * NR + j;
+      const int64_t lo = tap[r].lo, hi = tap[r].hi;
       for (int64_t t = 0; t < lo; ++t) d[t] = 0.0f;
       if (hi > lo) {
-        const float* in = image + (c * H + ih) * W + iw0;
+        const float* __restrict in = plane + tap[r].offset;
         if (sw == 1) {
           for (int64_t t = lo; t < hi; ++t) d[t] = in[t];
         } else {
@@ -175,10 +189,7 @@ void pack_col_panel(const void* ctx, int64_t p0, int64_t j0, int64_t K, int64_t 
         }
       }
       for (int64_t t = hi; t < len; ++t) d[t] = 0.0f;
-      if (++kw == s.KW) {
-        kw = 0;
-        if (++kh == s.KH) kh = 0, ++c;
-      }
+      if (++r == taps) r = 0, plane += H * W;
     }
     j += len;
   }
