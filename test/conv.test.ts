@@ -40,6 +40,11 @@ const cases: Case[] = [
   { name: "'same' stride 2 (TensorFlow's rule)", x: [2, 2, 8, 7], w: [3, 2, 3, 3], opts: { padding: 'same', stride: 2 }, pads: [0, 1, 1, 1] },
   { name: "'valid' 5x5", x: [2, 2, 9, 8], w: [3, 2, 5, 5], opts: { padding: 'valid' }, pads: [0, 0, 0, 0] },
   { name: 'no bias', x: [2, 2, 5, 5], w: [3, 2, 3, 3], opts: { padding: 1 }, pads: [1, 1, 1, 1], bias: false },
+  // >= 32 filters per group: the forward writes im2col straight into sgemm's B panels.
+  { name: 'implicit GEMM, 33 filters', x: [2, 3, 9, 8], w: [33, 3, 3, 3], opts: { padding: 1 }, pads: [1, 1, 1, 1] },
+  { name: 'implicit GEMM, stride 2, dilation 2, padding [2, 1]', x: [2, 4, 13, 11], w: [40, 4, 3, 3], opts: { stride: 2, padding: [2, 1], dilation: 2 }, pads: [2, 2, 1, 1] },
+  { name: 'implicit GEMM, groups 2 of 32 filters', x: [2, 6, 7, 7], w: [64, 3, 3, 3], opts: { padding: 1, groups: 2 }, pads: [1, 1, 1, 1] },
+  { name: 'implicit GEMM, K = C*KH*KW > 1024 (two K blocks)', x: [1, 120, 5, 5], w: [32, 120, 3, 3], opts: { padding: 1 }, pads: [1, 1, 1, 1] },
 ];
 
 function pairOf(v: number | readonly [number, number] | undefined): [number, number] {
