@@ -63,21 +63,27 @@ function value(w: Workload, seconds: number): number {
   return seconds * 1e3;
 }
 
-/** max|a - b| / max|b| over every output; train steps and Adam compare the change of the weights. */
+/**
+ * How far `got` is from convkit's outputs: max|a - b| / max|b| for forward outputs (train steps and
+ * Adam compare the change of the weights); ‖a - b‖₂ / ‖b‖₂ for input gradients, since a
+ * pre-activation within rounding of zero legitimately flips a ReLU between two systems and moves
+ * a few gradient elements by a whole term.
+ */
 function compare(w: Workload, arrays: NamedArray[], got: NamedArray[], ref: NamedArray[]): number {
   let worst = 0;
   for (const r of ref) {
     const g = got.find((a) => a.name === r.name);
     if (!g || g.data.length !== r.data.length) throw new Error(`output '${r.name}' missing or of another size (${g?.shape} vs ${r.shape})`);
     const before = w.kind === 'train-step' || w.kind === 'adam' ? arrays.find((a) => a.name === r.name) : undefined;
+    const norm = r.name === 'dx' ? 2 : Infinity;
     let diff = 0, scale = 0;
     for (let i = 0; i < r.data.length; i++) {
-      const b0 = before ? before.data[i] : 0;
-      diff = Math.max(diff, Math.abs(g.data[i] - r.data[i]));
-      scale = Math.max(scale, Math.abs(r.data[i] - b0));
+      const d = Math.abs(g.data[i] - r.data[i]), s = Math.abs(r.data[i] - (before ? before.data[i] : 0));
+      diff = norm === 2 ? diff + d * d : Math.max(diff, d);
+      scale = norm === 2 ? scale + s * s : Math.max(scale, s);
     }
     if (!Number.isFinite(diff)) return Infinity;
-    worst = Math.max(worst, diff / Math.max(scale, 1e-30));
+    worst = Math.max(worst, norm === 2 ? Math.sqrt(diff / Math.max(scale, 1e-60)) : diff / Math.max(scale, 1e-30));
   }
   return worst;
 }
