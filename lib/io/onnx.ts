@@ -23,6 +23,7 @@ import {
 } from '../layers';
 import { ProtoWriter, ProtobufError, int64, littleEndianFloats, readFields, repeatedFloats, repeatedInts, utf8, type Field } from './protobuf';
 import { ModelImportError } from './tfjs';
+import { samePads } from '../ops/window';
 
 export { ModelImportError };
 
@@ -277,8 +278,8 @@ class OnnxImporter {
     const given = attr(node, 'pads', [0, 0, 0, 0]);
     if (given.length !== 4) fail(`node '${node.name}' (${node.opType}): pads must have 4 values (2-D only), got [${given.join(', ')}]`);
     const [pt, pl, pb, pr] = given;
-    const [st, sb] = tfSamePads(shape[2], kernel[0], strides[0], dilations[0]);
-    const [sl, sr] = tfSamePads(shape[3], kernel[1], strides[1], dilations[1]);
+    const [st, sb] = samePads(shape[2], kernel[0], strides[0], dilations[0]);
+    const [sl, sr] = samePads(shape[3], kernel[1], strides[1], dilations[1]);
     if (node.opType === 'Conv' && (pt !== pb || pl !== pr) && pt === st && pb === sb && pl === sl && pr === sr) return 'same';
     if (pt !== pb || pl !== pr) fail(`node '${node.name}' (${node.opType}): asymmetric pads [${[pt, pl, pb, pr].join(', ')}] are not supported`);
     if (attr(node, 'ceil_mode', 0) === 1) {
@@ -497,11 +498,6 @@ function valueInfo(name: string, sample: Shape): ProtoWriter {
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
-function tfSamePads(size: number, k: number, s: number, d: number): [number, number] {
-  const total = Math.max((Math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 /** ONNX pads [top, left, bottom, right] of a layer with symmetric pads. */
 const onnxPads = ([ph, pw]: readonly number[]) => [ph, pw, ph, pw];
 
@@ -522,7 +518,7 @@ export function toOnnx(model: Model): Uint8Array {
     if (layer instanceof Conv2D) {
       const [KH, KW] = layer.kernelSize;
       const pads = layer.padding === 'valid' ? [0, 0, 0, 0] : layer.padding === 'same'
-        ? (([t, b], [l, r]) => [t, l, b, r])(tfSamePads(x[1], KH, layer.stride[0], layer.dilation[0]), tfSamePads(x[2], KW, layer.stride[1], layer.dilation[1]))
+        ? (([t, b], [l, r]) => [t, l, b, r])(samePads(x[1], KH, layer.stride[0], layer.dilation[0]), samePads(x[2], KW, layer.stride[1], layer.dilation[1]))
         : onnxPads(layer.padding);
       const ins = [inputs[0], weight(`${layer.name}.weight`, w[0]), ...(layer.useBias ? [weight(`${layer.name}.bias`, w[1])] : [])];
       add('Conv', ins, [['kernel_shape', [KH, KW], 'ints'], ['strides', layer.stride, 'ints'], ['pads', pads, 'ints'], ['dilations', layer.dilation, 'ints'], ['group', layer.groups, 'int']]);

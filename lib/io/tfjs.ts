@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Tensor, formatShape, type Shape } from '../tensor';
 import { Model } from '../model';
 import { input, type SymbolicTensor } from '../symbolic-tensor';
+import { samePads } from '../ops/window';
 import {
   Add, AvgPool2D, BatchNorm2D, Concat, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh,
   type Layer,
@@ -434,11 +435,6 @@ function kerasPadding(pads: readonly [number, number], same: readonly [number, n
   return fail(`layer '${layer}': padding [${pads.join(', ')}] is neither 'valid' nor TensorFlow's 'same' for this input, so Keras cannot express it`);
 }
 
-function tfSamePads(size: number, k: number, s: number, d = 1): [number, number] {
-  const total = Math.max((Math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 /** OIHW -> HWIO. */
 function oihwToHwio(w: Tensor): Float32Array {
   const [O, C, KH, KW] = w.shape;
@@ -472,7 +468,7 @@ function exportLayer(layer: Layer, inputs: readonly SymbolicTensor[], flatFrom: 
     if (layer.groups !== 1) fail(`Conv2D '${layer.name}': grouped convolutions are not exported (tfjs-layers has no groups)`);
     const [KH, KW] = layer.kernelSize;
     const padding = typeof layer.padding === 'string' ? layer.padding
-      : kerasPadding(layer.padding, [...tfSamePads(x[1], KH, layer.stride[0], layer.dilation[0]), ...tfSamePads(x[2], KW, layer.stride[1], layer.dilation[1])], layer.name);
+      : kerasPadding(layer.padding, [...samePads(x[1], KH, layer.stride[0], layer.dilation[0]), ...samePads(x[2], KW, layer.stride[1], layer.dilation[1])], layer.name);
     return {
       className: 'Conv2D',
       config: { ...base, filters: layer.filters, kernel_size: [KH, KW], strides: layer.stride, padding, data_format: 'channels_last', dilation_rate: layer.dilation, activation: 'linear', use_bias: layer.useBias },
@@ -489,7 +485,7 @@ function exportLayer(layer: Layer, inputs: readonly SymbolicTensor[], flatFrom: 
   if (layer instanceof MaxPool2D || layer instanceof AvgPool2D) {
     const [kh, kw] = layer.poolSize;
     const [sh, sw] = layer.stride;
-    const padding = kerasPadding(layer.padding, [...tfSamePads(x[1], kh, sh), ...tfSamePads(x[2], kw, sw)], layer.name);
+    const padding = kerasPadding(layer.padding, [...samePads(x[1], kh, sh), ...samePads(x[2], kw, sw)], layer.name);
     if (layer instanceof AvgPool2D && padding === 'same' && layer.countIncludePad) fail(`AvgPool2D '${layer.name}': Keras 'same' average pooling does not count padding (countIncludePad: false needed)`);
     return { className: layer instanceof MaxPool2D ? 'MaxPooling2D' : 'AveragePooling2D', config: { ...base, pool_size: layer.poolSize, strides: layer.stride, padding, data_format: 'channels_last' }, weights: [] };
   }

@@ -1,7 +1,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch) over NCHW tensors with OIHW weights.
 import { binding } from '../native';
 import { Tensor, zeros, formatShape, type Shape } from '../tensor';
-import { pair, expect4d, expectShape, expectDisjoint, outputSize, type Pair, type Pads } from './window';
+import { pair, samePads, expect4d, expectShape, expectDisjoint, outputSize, type Pair, type Pads } from './window';
 
 export type { Pair } from './window';
 
@@ -34,12 +34,6 @@ const nativeBackward = binding<Backward>('conv2dBackward');
 interface Geometry {
   outShape: [number, number, number, number];
   native: NativeGeometry;
-}
-
-function samePads(size: number, kernel: number, stride: number, dilation: number): [number, number] {
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
 function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {

@@ -40,6 +40,16 @@ export function expectDisjoint(a: Tensor, b: Tensor, aName: string, bName: strin
 }
 
 /**
+ * TensorFlow's 'same' padding along one axis: output size ceil(size / stride), the total padding
+ * split with the odd one after (bottom/right). [before, after].
+ */
+export function samePads(size: number, kernel: number, stride: number, dilation = 1): [number, number] {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
  * Output size along one axis: floor((size + padBefore + padAfter - dilation (kernel - 1) - 1) / stride) + 1.
  * Throws when the dilated kernel does not fit the padded input.
  */
