@@ -1,5 +1,6 @@
 // A labelled image set: images as a float32 NCHW tensor, class indices as Int32Array.
 import { Tensor, formatShape } from '../tensor';
+import { subset as subsetRows } from '../training/data';
 
 export interface Dataset {
   /** Images [N, C, H, W], float32. */
@@ -12,19 +13,15 @@ export interface Dataset {
 
 /** The images and labels at `indices` (in that order), copied into a new dataset. */
 export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
-  const [n, ...rest] = data.x.shape;
-  const stride = data.x.size / n;
-  const x = new Float32Array(indices.length * stride);
-  const y = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const k = indices[i];
+  const n = data.x.shape[0];
+  const order = Int32Array.from(indices, (k) => {
     if (!Number.isInteger(k) || k < 0 || k >= n) {
       throw new RangeError(`subset: index ${k} is outside the dataset of ${n} images ${formatShape(data.x.shape)}`);
     }
-    x.set(data.x.data.subarray(k * stride, (k + 1) * stride), i * stride);
-    y[i] = data.y[k];
-  }
-  return { x: new Tensor(x, [indices.length, ...rest]), y, classNames: data.classNames };
+    return k;
+  });
+  const rows = subsetRows(data, order);
+  return { x: rows.x, y: rows.y as Int32Array, classNames: data.classNames };
 }
 
 /** The first `n` images (all when n >= N): the `--limit` slice. */
