@@ -1,8 +1,10 @@
 import test from 'ava';
 import { decodePng, encodePng } from '../lib/io/png';
+import { Tensor } from '../lib';
 import { Canvas } from '../lib/viz/canvas';
 import { niceTicks } from '../lib/viz/chart';
-import { confusionMatrix, formatConfusionMatrix, accuracyOf } from '../lib/viz/confusion';
+import { formatConfusionMatrix, accuracyOf } from '../lib/viz/confusion';
+import { confusionMatrix } from '../lib/metrics';
 import { bestEpoch, plotCurves } from '../lib/viz/curves';
 import { featureMapGrid, filterGrid, normalizeToBytes } from '../lib/viz/grid';
 import { renderReport } from '../lib/viz/report';
@@ -66,13 +68,15 @@ test('filterGrid: gray tiles for 1 input channel, colour tiles for 3, shape chec
 });
 
 test('confusion matrix counts, accuracy and text table', (t) => {
-  const m = confusionMatrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], 3);
+  const predicted = [0, 1, 1, 2, 2, 0];
+  const logits = new Tensor(Float32Array.from(predicted.flatMap((p) => [0, 1, 2].map((k) => (k === p ? 1 : 0)))), [6, 3]);
+  const m = confusionMatrix(logits, Int32Array.from([0, 0, 1, 2, 2, 2]));
   t.deepEqual(m, [[1, 1, 0], [0, 1, 0], [1, 0, 2]]);
   t.is(accuracyOf(m), 4 / 6);
   const text = formatConfusionMatrix(m);
   t.regex(text, /50\.0%/);
   t.regex(text.split('\n')[3], /^2 .* 1 .* 0 .* 2 .*66\.7%$/);
-  t.throws(() => confusionMatrix([0], [3], 3), { message: /outside 0\.\.2/ });
+  t.throws(() => confusionMatrix(logits, Int32Array.from([0, 0, 1, 2, 2, 3])), { message: /label 3 of sample 5 is outside \[0, 3\)/ });
 });
 
 test('renderReport: accuracy, images, escaped text, full confusion table', (t) => {

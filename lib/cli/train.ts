@@ -11,7 +11,8 @@ import { Adadelta, Adagrad, Adam, RMSprop, SGD } from '../optimizers';
 import { compile, EarlyStopping, evaluate, fit, predict, ReduceLROnPlateau } from '../training';
 import type { Loss, Optimizer } from '../training/types';
 import { lenet5, LENET5_VARIANTS, type LeNet5Variant } from '../models/lenet5';
-import { confusionMatrix, formatConfusionMatrix } from '../viz/confusion';
+import { formatConfusionMatrix } from '../viz/confusion';
+import { confusionMatrix } from '../metrics';
 import { bestEpoch, plotCurves } from '../viz/curves';
 import { featureMapGrid, filterGrid } from '../viz/grid';
 import { layerActivations } from '../viz/featuremaps';
@@ -107,8 +108,9 @@ async function run(v: ParsedValues): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
 
   const testLogs = split.test.y.length > 0 ? await evaluate(model, split.test.x, split.test.y, { inProcess: true, batchSize: 256 }) : { loss: NaN, accuracy: NaN };
-  const predicted = split.test.y.length > 0 ? argmaxRows(await predict(model, split.test.x, { inProcess: true, batchSize: 256 })) : new Int32Array(0);
-  const confusion = confusionMatrix(split.test.y, predicted, numClasses);
+  const confusion = split.test.y.length > 0
+    ? confusionMatrix(await predict(model, split.test.x, { inProcess: true, batchSize: 256 }), split.test.y)
+    : Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   log(`\ntrained ${history.epoch.length} epochs in ${seconds.toFixed(1)} s; best epoch (validation loss) ${bestEpoch(history.history) ?? '-'}`);
   log(`test accuracy ${(100 * testLogs.accuracy).toFixed(2)}% (${split.test.y.length} images), test loss ${testLogs.loss.toFixed(4)}`);
   log(`confusion matrix (rows: true class, columns: predicted):\n${formatConfusionMatrix(confusion, split.classNames)}`);

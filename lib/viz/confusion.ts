@@ -1,20 +1,5 @@
-// Confusion matrices: counts[t][p] = number of images of true class t predicted as p.
-
-export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
-  if (truth.length !== predicted.length) {
-    throw new RangeError(`confusionMatrix: ${truth.length} true labels but ${predicted.length} predictions`);
-  }
-  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  for (let i = 0; i < truth.length; i++) {
-    const t = truth[i];
-    const p = predicted[i];
-    if (!(t >= 0 && t < numClasses && p >= 0 && p < numClasses)) {
-      throw new RangeError(`confusionMatrix: sample ${i} has class ${t} / prediction ${p} outside 0..${numClasses - 1}`);
-    }
-    m[t][p]++;
-  }
-  return m;
-}
+// Confusion matrices (metrics.confusionMatrix counts them: m[t][p] = number of images of true
+// class t predicted as p): accuracy and a text table.
 
 /** Fraction on the diagonal. */
 export function accuracyOf(matrix: number[][]): number {

@@ -7,6 +7,6 @@ export type { History } from './curves';
 export { featureMapGrid, filterGrid, normalizeToBytes } from './grid';
 export type { FeatureMaps } from './grid';
 export { layerActivations } from './featuremaps';
-export { confusionMatrix, formatConfusionMatrix, accuracyOf } from './confusion';
+export { formatConfusionMatrix, accuracyOf } from './confusion';
 export { renderReport } from './report';
 export type { ReportInput } from './report';
