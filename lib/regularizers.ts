@@ -64,14 +64,22 @@ export function isBias(param: Parameter): boolean {
   return param.value.rank <= 1;
 }
 
+/** Each parameter's penalty before any model-wide regularizer: its layer's own (kernelRegularizer). */
+const ownPenalty = new WeakMap<Parameter, Penalty | null>();
+
 /**
- * A model-wide regularizer: sets `reg`'s penalty on every parameter except biases (isBias), or
- * on those `include` accepts. Replaces penalties set before (a layer's kernelRegularizer wins
- * only if applied after).
+ * A model-wide regularizer: every parameter `include` accepts (default: all but biases, isBias)
+ * gets its own penalty (a layer's kernelRegularizer) plus `reg`'s; the others keep their own.
+ * Applying again replaces the model-wide part instead of adding to it; null removes it.
  */
-export function applyRegularizer(params: Parameter[], reg: Regularizer,
+export function applyRegularizer(params: Parameter[], reg: Regularizer | Penalty | null,
   include: (p: Parameter) => boolean = (p) => !isBias(p)): void {
-  for (const p of params) if (include(p)) reg.applyTo(p);
+  const extra = reg instanceof Regularizer ? reg.penalty : reg;
+  for (const p of params) {
+    if (!ownPenalty.has(p)) ownPenalty.set(p, p.penalty);
+    const own = ownPenalty.get(p) ?? null;
+    p.penalty = extra && include(p) ? { l1: (own?.l1 ?? 0) + extra.l1, l2: (own?.l2 ?? 0) + extra.l2 } : own;
+  }
 }
 
 /** Σ over parameters of their penalty terms l1 Σ|w| + l2 Σ w², to add to the reported loss. */

@@ -84,6 +84,17 @@ test('a model-wide regularizer skips biases unless told otherwise', (t) => {
   t.deepEqual(bias.penalty, { l1: 0.1, l2: 0 });
 });
 
+test('a model-wide regularizer adds to a layer\'s own penalty, does not stack when applied again, and null removes it', (t) => {
+  const kernel = parameter(zeros([4, 3]), 'dense.weight');
+  regularizers.l1(0.5).applyTo(kernel); // the layer's kernelRegularizer
+  regularizers.applyRegularizer([kernel], regularizers.l2(0.25));
+  t.deepEqual(kernel.penalty, { l1: 0.5, l2: 0.25 });
+  regularizers.applyRegularizer([kernel], { l1: 0, l2: 0.125 });
+  t.deepEqual(kernel.penalty, { l1: 0.5, l2: 0.125 });
+  regularizers.applyRegularizer([kernel], null);
+  t.deepEqual(kernel.penalty, { l1: 0.5, l2: 0 });
+});
+
 forEachIsa('the penalty is fused into every optimizer: same as adding its gradient to g', (t) => {
   const makers = [
     (p: Parameter[]) => new optimizers.Momentum(p, { lr: 0.01 }),

@@ -1,6 +1,6 @@
 // compile: binds an optimizer, a loss, metrics and a model-wide regularizer to a model.
 import type { Parameter, Penalty } from '../parameter';
-import { isBias } from '../regularizers';
+import { applyRegularizer } from '../regularizers';
 import { createLoss, createMetric, createOptimizer, type OptimizerParams } from './registry';
 import type { Loss, Metric, Optimizer, TrainableModel } from './types';
 
@@ -35,8 +35,6 @@ export interface Compiled {
 }
 
 const compiledModels = new WeakMap<TrainableModel, Compiled>();
-/** Each parameter's own penalty (from its layer), before a model-wide regularizer was added. */
-const ownPenalty = new WeakMap<Parameter, Penalty | null>();
 
 function checkPenalty(option: CompileOptions['regularizer']): Penalty | null {
   if (!option) return null;
@@ -46,19 +44,6 @@ function checkPenalty(option: CompileOptions['regularizer']): Penalty | null {
     if (!(Number.isFinite(v) && v >= 0)) throw new RangeError(`compile: regularizer ${k} must be a finite number >= 0, got ${v}`);
   }
   return penalty.l1 || penalty.l2 ? penalty : null;
-}
-
-/** Sets each weight's penalty to its own plus the model-wide one; biases keep their own. */
-function applyRegularizer(model: TrainableModel, regularizer: Penalty | null): void {
-  for (const p of model.parameters()) {
-    if (!ownPenalty.has(p)) ownPenalty.set(p, p.penalty);
-    const own = ownPenalty.get(p) ?? null;
-    if (!regularizer || isBias(p)) {
-      p.penalty = own;
-    } else {
-      p.penalty = { l1: (own?.l1 ?? 0) + regularizer.l1, l2: (own?.l2 ?? 0) + regularizer.l2 };
-    }
-  }
 }
 
 function isObjective(v: unknown): v is { name: string; compute: unknown } {
@@ -75,7 +60,7 @@ export function compile(model: TrainableModel, options: CompileOptions): Compile
   if (!Array.isArray(metricOptions)) throw new TypeError('compile: metrics must be an array');
   const metrics = metricOptions.map((m) => (typeof m === 'string' ? createMetric(m) : m));
   const regularizer = checkPenalty(options.regularizer);
-  applyRegularizer(model, regularizer);
+  applyRegularizer(model.parameters(), regularizer);
   const compiled = { optimizer, loss, metrics, regularizer };
   compiledModels.set(model, compiled);
   return compiled;
