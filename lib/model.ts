@@ -12,12 +12,12 @@
 //   model.inputShape, model.outputShape: per sample, without the batch dimension
 // Tensors returned by forward/backward are buffers of the model (reused per batch size, a few
 // sizes are cached): they are overwritten by the next call, clone() what you keep.
-import { Tensor, formatShape, type Shape } from './tensor';
+import { Tensor, formatShape, sameShape, type Shape } from './tensor';
 import type { Parameter } from './parameter';
 import { add } from './ops/elementwise';
 import { randomFor } from './random';
 import { SymbolicTensor, checkSampleShape, input as symbolicInput } from './symbolic-tensor';
-import { Layer, batchTensor, sameShape, type ForwardOptions, type LayerConfig, type NamedTensor } from './layers/layer';
+import { Layer, batchTensor, type ForwardOptions, type LayerConfig, type NamedTensor } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { formatSummary } from './summary';
 

@@ -5,6 +5,10 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** Number of elements of `shape`; throws when a dimension is not a non-negative integer. */
 export function shapeSize(shape: Shape, what = 'shape'): number {
   if (!Array.isArray(shape)) throw new TypeError(`${what} must be an array of integers, got ${typeof shape}`);

@@ -1,8 +1,8 @@
 // Elementwise sum of its inputs (all of one shape): the join of a residual connection, Keras'
 // Add layer (x + f(x) in PyTorch). Backward hands dy to every input.
-import { formatShape, type Shape, type Tensor } from '../tensor';
+import { formatShape, sameShape, type Shape, type Tensor } from '../tensor';
 import { add } from '../ops/elementwise';
-import { Layer, sameShape, type LayerArgs, type LayerConfig } from './layer';
+import { Layer, type LayerArgs, type LayerConfig } from './layer';
 
 export class Add extends Layer {
   static override readonly className = 'Add';

@@ -15,7 +15,7 @@
 // A layer works on batches whose first dimension is the batch size N. Gradients ACCUMULATE into
 // param.grad: call zeroGrad() between steps. Buffers returned by forward/backward belong to the
 // layer and are overwritten by its next call with the same batch size; clone() what you keep.
-import { Tensor, formatShape, type Shape } from '../tensor';
+import { Tensor, formatShape, sameShape, type Shape } from '../tensor';
 import { Parameter, type Penalty } from '../parameter';
 import { getGlobalRandom, type Random } from '../random';
 import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers';
@@ -68,10 +68,6 @@ export function toPenalty(reg: RegularizerLike, what: string): Penalty | null {
     throw new TypeError(`${what} must be a regularizer ({penalty: {l1, l2}}) or {l1, l2} with non-negative numbers, got ${JSON.stringify(reg)}`);
   }
   return { l1: p.l1 ?? 0, l2: p.l2 ?? 0 };
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 const nameCounts = new Map<string, number>();

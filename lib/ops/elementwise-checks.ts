@@ -1,10 +1,6 @@
 // Argument checks shared by the element-wise, activation, loss, dropout and batch-norm ops:
 // errors name the op, the argument and both shapes.
-import { Tensor, formatShape, type Shape } from '../tensor';
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
+import { Tensor, formatShape, sameShape, type Shape } from '../tensor';
 
 export function checkTensor(op: string, name: string, t: unknown): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);

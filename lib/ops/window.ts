@@ -1,5 +1,5 @@
 // Sliding-window geometry shared by convolution and pooling: pairs, padding, output sizes.
-import { Tensor, formatShape, type Shape } from '../tensor';
+import { Tensor, formatShape, sameShape, type Shape } from '../tensor';
 
 /** A size along (height, width); a number means the same for both. */
 export type Pair = number | readonly [number, number];
@@ -25,7 +25,7 @@ export function expect4d(t: unknown, name: string): asserts t is Tensor {
 /** Throws unless `t` (a preallocated output or gradient) is a Tensor of exactly `shape`. */
 export function expectShape(t: unknown, shape: Shape, name: string, what: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+  if (!sameShape(t.shape, shape)) {
     throw new RangeError(`${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (${what})`);
   }
 }
