@@ -1,7 +1,7 @@
 // Matrix products on 2-D tensors: matmul, and the dense layer's forward and backward (PyTorch
 // Linear layout: weight [out, in]). All run on the native sgemm. Outputs (out, dx, dw) must
 // not share memory with the inputs.
-import { Tensor, formatShape, zeros } from '../tensor';
+import { Tensor, formatShape, sameShape, zeros } from '../tensor';
 import { binding } from '../native';
 
 type Sgemm = (ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array,
@@ -18,7 +18,7 @@ function expect2d(fn: string, name: string, t: Tensor): readonly [number, number
 function output(fn: string, name: string, out: Tensor | undefined, shape: readonly number[], from: string): Tensor {
   if (out === undefined) return zeros(shape);
   if (!(out instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor`);
-  if (out.rank !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
+  if (!sameShape(out.shape, shape)) {
     const expected = formatShape(shape);
     throw new RangeError(`${fn}: ${name} has shape ${formatShape(out.shape)}, expected ${expected} (${from})`);
   }
