@@ -62,7 +62,7 @@ const inception: Case[] = [
 const cases: Case[] = [
   convCase('3x3 64→64 56x56 b8', [8, 64, 56, 56], [64, 64, 3, 3], { padding: 1 }, 'fwd'),
   ...[32, 64].flatMap((n) => [
-    ...both(`lenet conv1 1→6 5x5 32x32 b${n}`, [n, 1, 32, 32], [6, 1, 5, 5], {}, false),
+    ...both(`lenet conv1 1→6 5x5 28x28 pad 2 b${n}`, [n, 1, 28, 28], [6, 1, 5, 5], { padding: 2 }, false),
     ...both(`lenet conv2 6→16 5x5 14x14 b${n}`, [n, 6, 14, 14], [16, 6, 5, 5], {}),
   ]),
   ...inception,

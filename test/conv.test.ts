@@ -44,6 +44,9 @@ const cases: Case[] = [
   { name: 'implicit GEMM, 33 filters', x: [2, 3, 9, 8], w: [33, 3, 3, 3], opts: { padding: 1 }, pads: [1, 1, 1, 1] },
   { name: 'implicit GEMM, stride 2, dilation 2, padding [2, 1]', x: [2, 4, 13, 11], w: [40, 4, 3, 3], opts: { stride: 2, padding: [2, 1], dilation: 2 }, pads: [2, 2, 1, 1] },
   { name: 'implicit GEMM, groups 2 of 32 filters', x: [2, 6, 7, 7], w: [64, 3, 3, 3], opts: { padding: 1, groups: 2 }, pads: [1, 1, 1, 1] },
+  // Stride 1 with OW = W: direct tiles on AVX-512 (8 filters a block, 48 pixels a tile).
+  { name: 'direct, 13 filters, padding [2, 1] (OH = H + 2), 50-pixel rows', x: [2, 5, 4, 50], w: [13, 5, 3, 3], opts: { padding: [2, 1] }, pads: [2, 2, 1, 1] },
+  { name: 'direct, groups 3, dilation [1, 2], 7x5 kernel', x: [2, 6, 9, 17], w: [9, 2, 7, 5], opts: { padding: [3, 4], dilation: [1, 2], groups: 3 }, pads: [3, 3, 4, 4] },
   { name: 'implicit GEMM, K = C*KH*KW > 1024 (two K blocks)', x: [1, 120, 5, 5], w: [32, 120, 3, 3], opts: { padding: 1 }, pads: [1, 1, 1, 1] },
 ];
 
