@@ -4,9 +4,10 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/conv_direct.h"
 #include "kernels/gemm.h"
-#include "runtime/cpu.h"
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace convkit {
 namespace {
@@ -22,19 +23,13 @@ constexpr int64_t kMinCols = 512;
 constexpr int64_t kMinImplicitRows = 32;
 
 // Reused per thread: a convolution allocates nothing once its buffers have grown.
-thread_local std::vector<float> tl_col;
-thread_local std::vector<float> tl_partials;
-thread_local std::vector<float> tl_wpack;
+thread_local Scratch tl_col;
+thread_local Scratch tl_partials;
 // A kernel tap's input offset in a channel plane and its valid output columns [lo, hi).
 struct Tap {
   int64_t offset, lo, hi;
 };
 thread_local std::vector<Tap> tl_taps;
-
-float* grow(std::vector<float>& buffer, int64_t size) {
-  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
-  return buffer.data();
-}
 
 struct Plan {
   int64_t Cg, Og, K;  // channels in and out per group, K = Cg*KH*KW
@@ -66,9 +61,9 @@ Plan make_plan(const ConvShape& s) {
   return p;
 }
 
-// Per-thread scratch: the im2col matrix, and (for several images per GEMM) the GEMM's output or
+// Per-thread buffers: the im2col matrix, and (for several images per GEMM) the GEMM's output or
 // the gathered dy, [Og, columns].
-struct Scratch {
+struct Buffers {
   float* col;
   float* gathered;
 };
@@ -82,11 +77,11 @@ void for_each_batch(const ConvShape& s, const Plan& p, BatchFn batch_fn, ChunkFn
   const int64_t cols = p.images > 1 ? p.images * p.P : p.band * s.OW;
   const int64_t col_size = p.pointwise ? 0 : p.K * cols, gathered_size = p.images > 1 ? p.Og * cols : 0;
   auto run_chunk = [&](int64_t chunk, bool parallel) {
-    float* buffer = grow(tl_col, col_size + gathered_size);
+    float* buffer = tl_col.get(col_size + gathered_size);
     chunk_fn(chunk);
     const int64_t end = s.N * (chunk + 1) / p.chunks;
     for (int64_t n = s.N * chunk / p.chunks; n < end; n += p.images) {
-      batch_fn(n, std::min(p.images, end - n), chunk, Scratch{buffer, buffer + col_size}, parallel);
+      batch_fn(n, std::min(p.images, end - n), chunk, Buffers{buffer, buffer + col_size}, parallel);
     }
   };
   if (p.chunks == 1) return run_chunk(0, true);
@@ -211,131 +206,13 @@ float sum(const float* p, int64_t n) {
   return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
-// The direct convolution (conv.h) needs stride 1 and OW = W.
-bool direct_applies(const ConvShape& s) {
-#if defined(CONVKIT_X86_KERNELS)
-  return current_isa() == Isa::avx512 && s.stride_h == 1 && s.stride_w == 1 && s.OW == s.W;
-#else
-  (void)s;
-  return false;
-#endif
-}
-
-// The direct convolution's tap offsets and lane masks for one geometry: tile i covers output
-// pixels [i*NR, (i+1)*NR).
-constexpr int64_t kDirectNR = 16 * kDirectVectors;
-struct DirectMasks {
-  std::vector<int64_t> key;
-  std::vector<int64_t> offset;   // [taps]
-  std::vector<uint16_t> mask;    // [tiles][taps][kDirectVectors]
-  std::vector<uint16_t> store;   // [tiles][kDirectVectors]
-};
-// Training repeats the same few shapes, so each thread keeps the last few tables.
-constexpr size_t kDirectMaskCache = 8;
-thread_local std::vector<DirectMasks> tl_direct_masks;
-
-const DirectMasks& direct_masks(const ConvShape& s) {
-  const std::vector<int64_t> key{s.H, s.W, s.OH, s.OW, s.KH, s.KW, s.pad_top, s.pad_left, s.dilation_h, s.dilation_w};
-  auto& cache = tl_direct_masks;
-  for (const DirectMasks& m : cache) {
-    if (m.key == key) return m;
-  }
-  if (cache.size() == kDirectMaskCache) cache.erase(cache.begin());
-  DirectMasks m;
-  m.key = key;
-  const int64_t taps = s.KH * s.KW, P = s.OH * s.OW, tiles = (P + kDirectNR - 1) / kDirectNR;
-  for (int64_t kh = 0; kh < s.KH; ++kh) {
-    for (int64_t kw = 0; kw < s.KW; ++kw) {
-      m.offset.push_back((kh * s.dilation_h - s.pad_top) * s.W + kw * s.dilation_w - s.pad_left);
-    }
-  }
-  m.mask.assign(static_cast<size_t>(tiles * taps * kDirectVectors), 0);
-  m.store.assign(static_cast<size_t>(tiles * kDirectVectors), 0);
-  for (int64_t p = 0; p < P; ++p) {
-    const int64_t tile = p / kDirectNR, v = p % kDirectNR / 16;
-    const uint16_t bit = static_cast<uint16_t>(1u << (p % 16));
-    m.store[static_cast<size_t>(tile * kDirectVectors + v)] |= bit;
-    for (int64_t t = 0; t < taps; ++t) {
-      const int64_t ih = p / s.OW + t / s.KW * s.dilation_h - s.pad_top;
-      const int64_t iw = p % s.OW + t % s.KW * s.dilation_w - s.pad_left;
-      if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) {
-        m.mask[static_cast<size_t>((tile * taps + t) * kDirectVectors + v)] |= bit;
-      }
-    }
-  }
-  cache.push_back(std::move(m));
-  return cache.back();
-}
-
-// Packs the weights for direct tiles: block [o0, o0 + mb) of group g at (g*Og + o0)*taps*Cg,
-// wp[(t*Cg + c)*mb + m] = w[g*Og + o0 + m, c, t]. With `flipped`, s is the transposed
-// convolution of dx (conv_transposed) and w holds the forward weights [C, Og, KH, KW] per group:
-// wp takes w[g*Cg + c, o0 + m, taps - 1 - t].
-float* pack_direct_weights(const ConvShape& s, const float* w, bool flipped) {
-  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
-  float* wp = grow(tl_wpack, s.O * Cg * taps);
-  for (int64_t g = 0; g < s.groups; ++g) {
-    for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
-      const int64_t mb = std::min<int64_t>(kDirectRows, Og - o0);
-      float* block = wp + (g * Og + o0) * taps * Cg;
-      for (int64_t t = 0; t < taps; ++t) {
-        for (int64_t c = 0; c < Cg; ++c) {
-          for (int64_t m = 0; m < mb; ++m) {
-            block[(t * Cg + c) * mb + m] = flipped ? w[((g * Cg + c) * Og + o0 + m) * taps + taps - 1 - t]
-                                                   : w[((g * Og + o0 + m) * Cg + c) * taps + t];
-          }
-        }
-      }
-    }
-  }
-  return wp;
-}
-
-// Tiles per work item: a few output rows of one image, whose input rows stay in L2 while every
-// block of output channels passes over them.
-constexpr int64_t kDirectTilesPerItem = 8;
-
-// y = conv(x, w) + b by direct tiles (flipped: see pack_direct_weights). Each output element is
-// computed by one tile, in the same order whatever the thread count.
-void conv2d_direct(const ConvShape& s, const float* x, const float* w, bool flipped, const float* b, float* y) {
-  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, HW = s.H * s.W, P = s.OH * s.OW;
-  const DirectMasks& dm = direct_masks(s);
-  const float* wp = pack_direct_weights(s, w, flipped);
-  const int64_t tiles = (P + kDirectNR - 1) / kDirectNR, per_image = (tiles + kDirectTilesPerItem - 1) / kDirectTilesPerItem;
-  parallel_for(s.N * s.groups * per_image, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t item = i0; item < i1; ++item) {
-      const int64_t image = item / per_image / s.groups, g = item / per_image % s.groups;
-      const int64_t first = item % per_image * kDirectTilesPerItem, last = std::min(tiles, first + kDirectTilesPerItem);
-      for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
-        const int mb = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
-        for (int64_t tile = first; tile < last; ++tile) {
-          const int64_t p0 = tile * kDirectNR;
-          conv_direct_tile_avx512(DirectTile{x + (image * s.C + g * Cg) * HW + p0, Cg, HW, wp + (g * Og + o0) * taps * Cg,
-                                             dm.offset.data(), dm.mask.data() + tile * taps * kDirectVectors,
-                                             dm.store.data() + tile * kDirectVectors, taps, b ? b + g * Og + o0 : nullptr,
-                                             y + (image * s.O + g * Og + o0) * P + p0, P, mb,
-                                             static_cast<int>(std::min<int64_t>(kDirectVectors, (P - p0 + 15) / 16))});
-        }
-      }
-    }
-  });
-}
-
-// The convolution whose forward pass is the input gradient of s (stride 1, OW = W): dy [N, O,
-// OH, OW] in, dx [N, C, H, W] out, the kernel flipped, padding (K-1)*d - pad.
-ConvShape conv_transposed(const ConvShape& s) {
-  return ConvShape{s.N, s.O, s.OH, s.OW, s.C, s.KH, s.KW, s.H, s.W, 1, 1,
-                   (s.KH - 1) * s.dilation_h - s.pad_top, (s.KW - 1) * s.dilation_w - s.pad_left,
-                   s.dilation_h, s.dilation_w, s.groups};
-}
-
 }  // namespace
 
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
-  if (direct_applies(s)) return conv2d_direct(s, x, w, false, b, y);
+  if (direct_forward_applies(s)) return conv2d_direct_forward(s, x, w, b, y);
   const Plan p = make_plan(s);
-  auto batch = [&](int64_t n0, int64_t count, int64_t, Scratch scratch, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t, Buffers scratch, bool parallel) {
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
       const float* wg = w + g * p.Og * p.K;
@@ -373,20 +250,16 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
   for_each_batch(s, p, batch, [](int64_t) {});
 }
 
-// dW_g += sum_n dY_{n,g} col_{n,g}^T (per chunk of images, then summed in chunk order),
-// dcol = W_g^T dY_{n,g} scattered into dx by col2im, db[o] += sum_{n,p} dy[n, o, p].
-void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                     float* db) {
-  // A 1x1 convolution's dx is a plain GEMM already (no col2im), which the direct tiles do not beat.
-  if (dx && s.KH * s.KW > 1 && direct_applies(s)) {
-    conv2d_direct(conv_transposed(s), dy, w, true, nullptr, dx);
-    dx = nullptr;
-  }
+namespace {
+
+// dW_g += sum_n dY_{n,g} col_{n,g}^T (per chunk of images, then summed in chunk order), and
+// unless dx is null, dcol = W_g^T dY_{n,g} scattered into dx by col2im.
+void gemm_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw) {
   const Plan p = make_plan(s);
   const int64_t w_size = s.O * p.K, image = s.C * s.H * s.W;
-  float* partials = grow(tl_partials, p.chunks * w_size);
+  float* partials = tl_partials.get(p.chunks * w_size);
   auto chunk_start = [&](int64_t chunk) { std::memset(partials + chunk * w_size, 0, sizeof(float) * w_size); };
-  auto batch = [&](int64_t n0, int64_t count, int64_t chunk, Scratch scratch, bool parallel) {
+  auto batch = [&](int64_t n0, int64_t count, int64_t chunk, Buffers scratch, bool parallel) {
     if (dx && !p.pointwise) std::memset(dx + n0 * image, 0, sizeof(float) * count * image);
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* xg = x + (n0 * s.C + g * p.Cg) * s.H * s.W;
@@ -424,14 +297,37 @@ void conv2d_backward(const ConvShape& s, const float* x, const float* w, const f
       dw[i] += total;
     }
   });
-  if (!db) return;
+}
+
+// db[o] += sum_{n,p} dy[n, o, p].
+void bias_backward(const ConvShape& s, const float* dy, float* db) {
+  const int64_t P = s.OH * s.OW;
   parallel_for(s.O, 1, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       double total = 0;
-      for (int64_t n = 0; n < s.N; ++n) total += sum(dy + (n * s.O + o) * p.P, p.P);
+      for (int64_t n = 0; n < s.N; ++n) total += sum(dy + (n * s.O + o) * P, P);
       db[o] += static_cast<float>(total);
     }
   });
+}
+
+}  // namespace
+
+// Direct tiles where they apply (conv_direct.h), else im2col + GEMM.
+void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     float* db) {
+  const float* dyv = nullptr;
+  if (direct_dx_applies(s)) {
+    dyv = direct_dy(s, dy);
+    if (dx) conv2d_direct_dx(s, dyv, w, dx);
+    dx = nullptr;
+  }
+  if (dyv && direct_dw_applies(s)) {
+    conv2d_direct_dw(s, x, dyv, dw);
+  } else {
+    gemm_backward(s, x, w, dy, dx, dw);
+  }
+  if (db) bias_backward(s, dy, db);
 }
 
 }  // namespace convkit

@@ -35,28 +35,4 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
 void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db);
 
-// Direct convolution, for stride 1 with output rows as long as the input's (OW = W, e.g. any
-// 'same' convolution): output pixel p then reads input pixel p + offset[t] for kernel tap t, in
-// every channel, so a tile of output pixels is a run of input pixels, read in place. A tile is
-// MR output channels x NV vectors of 16 consecutive output pixels.
-constexpr int kDirectRows = 8, kDirectVectors = 3;
-
-struct DirectTile {
-  const float* x;          // the group's first input channel, at the tile's first output pixel
-  int64_t C, HW;           // input channels and the input plane's size
-  const float* w;          // packed weights w[(t*C + c)*MR + m]
-  const int64_t* offset;   // offset[t]: input pixel of output pixel p for tap t, minus p
-  const uint16_t* mask;    // mask[t*kDirectVectors + v]: lanes of vector v inside the input for tap t
-  const uint16_t* store;   // store[v]: lanes of vector v inside the output
-  int64_t taps;
-  const float* bias;       // MR values, or null
-  float* y;                // the block's first output channel, at the tile's first pixel
-  int64_t P;               // output plane size
-  int MR, NV;              // 1 <= MR <= kDirectRows, 1 <= NV <= kDirectVectors
-};
-
-// y[m*P + 16v + l] = bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l] for
-// the lanes l of store[v], taking x as 0 outside mask[t*kDirectVectors + v].
-void conv_direct_tile_avx512(const DirectTile& tile);
-
 }  // namespace convkit

@@ -9,6 +9,7 @@
 
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace convkit {
 namespace {
@@ -38,30 +39,6 @@ const Blocking& blocking() {
 
 // Below this many flops per chunk, waking another thread costs more than it saves.
 constexpr double kMinFlopsPerChunk = 2e6;
-
-// A grow-only, 64-byte aligned scratch buffer, one per thread per use: packing allocates
-// nothing once the thread has seen its largest shape.
-class Scratch {
- public:
-  ~Scratch() { std::free(data_); }
-  float* get(int64_t n) {
-    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
-    if (bytes > capacity_) {
-      std::free(data_);
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!data_) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = bytes;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  size_t capacity_ = 0;
-};
 
 thread_local Scratch a_scratch, b_scratch;
 

@@ -7,6 +7,7 @@
 
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
+#include "runtime/scratch.h"
 
 namespace convkit {
 namespace {
@@ -15,7 +16,7 @@ using MaxPoolRows = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, i
                              int64_t, float*, int32_t*);
 
 // Padded copies of one plane for max pooling, one per thread, reused.
-thread_local std::vector<float> tl_padded;
+thread_local Scratch tl_padded;
 
 MaxPoolRows max_pool_rows_for_isa() {
 #if defined(CONVKIT_X86_KERNELS)
@@ -32,11 +33,6 @@ void window(const PoolShape& s, int64_t oh, int64_t ow, int64_t* h0, int64_t* h1
   *h1 = std::min(top + s.KH, s.H);
   *w0 = std::max<int64_t>(left, 0);
   *w1 = std::min(left + s.KW, s.W);
-}
-
-float* grow(std::vector<float>& buffer, int64_t size) {
-  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
-  return buffer.data();
 }
 
 // Work below this many window elements per chunk is not worth waking a thread for.
@@ -107,7 +103,7 @@ void max_window(const PoolShape& s, const float* x, int64_t oh, int64_t ow, floa
 // fill the middle of: the frame keeps its value from plane to plane.
 float* framed_plane(const PoolShape& s, int64_t ld, float fill, int64_t extra = 0) {
   const int64_t size = (s.H + 2 * s.pad_h) * ld;
-  float* padded = grow(tl_padded, size + extra);
+  float* padded = tl_padded.get(size + extra);
   std::fill(padded, padded + size, fill);
   return padded;
 }
@@ -166,10 +162,10 @@ void max_pool2d_backward(const PoolShape& s, const float* dy, const int32_t* idx
 namespace {
 
 // 1 / divisor for each output position [OH, OW], the same in every plane: the caller's, reused.
-thread_local std::vector<float> tl_inverse;
+thread_local Scratch tl_inverse;
 
 const float* inverse_divisors(const PoolShape& s, bool count_include_pad) {
-  float* inv = grow(tl_inverse, s.OH * s.OW);
+  float* inv = tl_inverse.get(s.OH * s.OW);
   for (int64_t oh = 0; oh < s.OH; ++oh) {
     for (int64_t ow = 0; ow < s.OW; ++ow) {
       int64_t h0, h1, w0, w1;

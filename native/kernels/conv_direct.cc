@@ -1,0 +1,276 @@
+// Drivers of the direct stride-1 convolution (conv_direct.h): geometry, lane masks, weight
+// packing, work split. The arithmetic is in the per-ISA tiles.
+#include "kernels/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "runtime/cpu.h"
+#include "runtime/parallel.h"
+#include "runtime/scratch.h"
+
+namespace convkit {
+namespace {
+
+constexpr int64_t kNR = 16 * kDirectVectors;  // output pixels per forward tile
+// Forward tiles per work item: a few output rows of one image, whose input rows stay in L2 while
+// every block of output channels passes over them.
+constexpr int64_t kTilesPerItem = 8;
+constexpr int64_t kItemPixels = kTilesPerItem * kNR;
+// Forward and dx: at least this share of the lanes must be output pixels (OW / W).
+constexpr double kMinUsefulLanes = 0.6;
+// dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
+constexpr int64_t kMaxDwSums = 4096;
+// dw: images per pass over the tiles, so that their dy and x planes stay in L1.
+constexpr int64_t kDwImageBytes = 96 * 1024;
+
+thread_local Scratch tl_packed, tl_dy, tl_out, tl_sums;
+
+// Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16.
+struct Geometry {
+  int64_t Wv, P, V, tiles;
+};
+
+Geometry geometry(const ConvShape& s) {
+  Geometry g;
+  g.Wv = std::max(s.W, s.OW);
+  g.P = s.OH * g.Wv;
+  g.tiles = (g.P + kNR - 1) / kNR;
+  g.V = g.tiles * kDirectVectors;
+  return g;
+}
+
+// Tap offsets and lane masks for one geometry: mask[t*V + v] holds the lanes of vector v that are
+// output pixels whose input for tap t lies inside the image; valid[v] the lanes that are output
+// pixels.
+struct Masks {
+  std::vector<int64_t> key;
+  std::vector<int64_t> offset;
+  std::vector<uint16_t> mask, valid;
+};
+// Training repeats the same few shapes, so each thread keeps the last few tables.
+constexpr size_t kMaskCache = 8;
+thread_local std::vector<Masks> tl_masks;
+
+const Masks& masks(const ConvShape& s) {
+  const std::vector<int64_t> key{s.H, s.W, s.OH, s.OW, s.KH, s.KW, s.pad_top, s.pad_left, s.dilation_h, s.dilation_w};
+  auto& cache = tl_masks;
+  for (const Masks& m : cache) {
+    if (m.key == key) return m;
+  }
+  if (cache.size() == kMaskCache) cache.erase(cache.begin());
+  const Geometry g = geometry(s);
+  const int64_t taps = s.KH * s.KW;
+  Masks m;
+  m.key = key;
+  for (int64_t t = 0; t < taps; ++t) {
+    m.offset.push_back((t / s.KW * s.dilation_h - s.pad_top) * g.Wv + t % s.KW * s.dilation_w - s.pad_left);
+  }
+  m.mask.assign(static_cast<size_t>(taps * g.V), 0);
+  m.valid.assign(static_cast<size_t>(g.V), 0);
+  for (int64_t p = 0; p < g.P; ++p) {
+    const int64_t oh = p / g.Wv, ow = p % g.Wv;
+    if (ow >= s.OW) continue;
+    const uint16_t bit = static_cast<uint16_t>(1u << (p % 16));
+    m.valid[static_cast<size_t>(p / 16)] |= bit;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t ih = oh + t / s.KW * s.dilation_h - s.pad_top, iw = ow + t % s.KW * s.dilation_w - s.pad_left;
+      if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) m.mask[static_cast<size_t>(t * g.V + p / 16)] |= bit;
+    }
+  }
+  cache.push_back(std::move(m));
+  return cache.back();
+}
+
+// Weights for forward tiles: block [o0, o0 + mb) of group g at (g*Og + o0)*taps*Cg, holding
+// wp[(t*Cg + c)*mb + m] = w[g*Og + o0 + m, c, t]. With `flipped`, s is conv_transposed(forward)
+// and w the forward weights, [C, Og, KH, KW] per group in s's terms: wp takes
+// w[g*Cg + c, o0 + m, taps - 1 - t].
+const float* pack_weights(const ConvShape& s, const float* w, bool flipped) {
+  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
+  float* wp = tl_packed.get(s.O * Cg * taps);
+  for (int64_t g = 0; g < s.groups; ++g) {
+    for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
+      const int64_t mb = std::min<int64_t>(kDirectRows, Og - o0);
+      float* block = wp + (g * Og + o0) * taps * Cg;
+      for (int64_t t = 0; t < taps; ++t) {
+        for (int64_t c = 0; c < Cg; ++c) {
+          for (int64_t m = 0; m < mb; ++m) {
+            block[(t * Cg + c) * mb + m] = flipped ? w[((g * Cg + c) * Og + o0 + m) * taps + taps - 1 - t]
+                                                   : w[((g * Og + o0 + m) * Cg + c) * taps + t];
+          }
+        }
+      }
+    }
+  }
+  return wp;
+}
+
+// Copies the valid pixels of virtual planes (rows Wv apart, pixels [p0, p1) of each, `Og` planes
+// `ld` floats apart) into compact NCHW planes of OH x OW, P_out floats apart.
+void compact(const ConvShape& s, int64_t Wv, const float* in, int64_t ld, int64_t p0, int64_t p1, int64_t Og,
+             float* out) {
+  for (int64_t o = 0; o < Og; ++o) {
+    for (int64_t p = p0; p < p1;) {
+      const int64_t oh = p / Wv, ow = p % Wv, run = std::min(p1, oh * Wv + s.OW) - p;
+      if (run > 0) std::memcpy(out + o * s.OH * s.OW + oh * s.OW + ow, in + o * ld + p - p0, sizeof(float) * run);
+      p = (oh + 1) * Wv;
+    }
+  }
+}
+
+// The convolution of s with x's planes H x Wv (rows Wv floats apart), y compact NCHW; tiles write
+// y in place when OW = Wv, else a per-item buffer that compact() copies out.
+void forward(const ConvShape& s, const float* x, const float* w, bool flipped, const float* b, float* y) {
+  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
+  const Geometry geo = geometry(s);
+  const int64_t HW = s.H * geo.Wv, Pout = s.OH * s.OW;
+  const bool in_place = s.OW == geo.Wv;
+  const Masks& m = masks(s);
+  const float* wp = pack_weights(s, w, flipped);
+  const int64_t per_image = (geo.tiles + kTilesPerItem - 1) / kTilesPerItem;
+  parallel_for(s.N * s.groups * per_image, 1, [&](int64_t i0, int64_t i1) {
+    float* buffer = in_place ? nullptr : tl_out.get(Og * kItemPixels);
+    for (int64_t item = i0; item < i1; ++item) {
+      const int64_t image = item / per_image / s.groups, g = item / per_image % s.groups;
+      const int64_t first = item % per_image * kTilesPerItem, last = std::min(geo.tiles, first + kTilesPerItem);
+      float* yg = y + (image * s.O + g * Og) * Pout;
+      for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
+        for (int64_t tile = first; tile < last; ++tile) {
+          const int64_t p0 = tile * kNR;
+          DirectTile a;
+          a.x = x + (image * s.C + g * Cg) * HW + p0;
+          a.C = Cg;
+          a.HW = HW;
+          a.w = wp + (g * Og + o0) * taps * Cg;
+          a.offset = m.offset.data();
+          a.mask = m.mask.data() + tile * kDirectVectors;
+          a.mask_ld = geo.V;
+          a.store = m.valid.data() + tile * kDirectVectors;
+          a.taps = taps;
+          a.bias = b ? b + g * Og + o0 : nullptr;
+          a.y = in_place ? yg + o0 * Pout + p0 : buffer + o0 * kItemPixels + p0 - first * kNR;
+          a.P = in_place ? Pout : kItemPixels;
+          a.MR = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
+          a.NV = static_cast<int>(std::min<int64_t>(kDirectVectors, (geo.P - p0 + 15) / 16));
+          conv_direct_tile_avx512(a);
+        }
+      }
+      if (!in_place) compact(s, geo.Wv, buffer, kItemPixels, first * kNR, std::min(geo.P, last * kNR), Og, yg);
+    }
+  });
+}
+
+// The convolution whose forward pass is the input gradient of s: dy [N, O, OH, OW] in, dx
+// [N, C, H, W] out, the kernel flipped, padding (K-1)*d - pad.
+ConvShape transposed(const ConvShape& s) {
+  return ConvShape{s.N, s.O, s.OH, s.OW, s.C, s.KH, s.KW, s.H, s.W, 1, 1,
+                   (s.KH - 1) * s.dilation_h - s.pad_top, (s.KW - 1) * s.dilation_w - s.pad_left,
+                   s.dilation_h, s.dilation_w, s.groups};
+}
+
+}  // namespace
+
+bool direct_forward_applies(const ConvShape& s) {
+#if defined(CONVKIT_X86_KERNELS)
+  return current_isa() == Isa::avx512 && s.stride_h == 1 && s.stride_w == 1 && s.OW <= s.W &&
+         static_cast<double>(s.OW) >= kMinUsefulLanes * static_cast<double>(s.W);
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+// A 1x1 convolution's dx is a plain GEMM already (no col2im), which the direct tiles do not beat.
+bool direct_dx_applies(const ConvShape& s) { return s.KH * s.KW > 1 && direct_forward_applies(s); }
+
+bool direct_dw_applies(const ConvShape& s) {
+  return direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
+}
+
+void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+  forward(s, x, w, false, b, y);
+}
+
+const float* direct_dy(const ConvShape& s, const float* dy) {
+  if (s.OW == s.W) return dy;
+  const int64_t planes = s.N * s.O, rows = s.OH;
+  float* dyv = tl_dy.get(planes * rows * s.W);
+  parallel_for(planes, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t i = p0 * rows; i < p1 * rows; ++i) {
+      std::memcpy(dyv + i * s.W, dy + i * s.OW, sizeof(float) * s.OW);
+      std::memset(dyv + i * s.W + s.OW, 0, sizeof(float) * (s.W - s.OW));
+    }
+  });
+  return dyv;
+}
+
+void conv2d_direct_dx(const ConvShape& s, const float* dyv, const float* w, float* dx) {
+  forward(transposed(s), dyv, w, true, nullptr, dx);
+}
+
+// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]]: images in one
+// chunk per thread, each chunk's 16-lane sums apart, then added up in chunk and lane order.
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw) {
+  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
+  const Geometry geo = geometry(s);
+  const Masks& m = masks(s);
+  const int64_t threads = num_threads(), chunks = threads > 1 && s.N >= threads ? threads : 1;
+  const int64_t sums = s.O * K * 16;
+  const int64_t block = std::max<int64_t>(1, kDwImageBytes / (4 * (Og * geo.P + Cg * HW)));
+  float* partial = tl_sums.get(chunks * sums);
+  // Pair k = (c, t) of a group: its input plane and tap offset, and its tap's mask row.
+  std::vector<int64_t> pair_offset(static_cast<size_t>(K));
+  std::vector<const uint16_t*> pair_mask(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) {
+    pair_offset[static_cast<size_t>(k)] = k / taps * HW + m.offset[static_cast<size_t>(k % taps)];
+    pair_mask[static_cast<size_t>(k)] = m.mask.data() + k % taps * geo.V;
+  }
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      float* acc = partial + chunk * sums;
+      std::memset(acc, 0, sizeof(float) * sums);
+      const int64_t n_end = s.N * (chunk + 1) / chunks;
+      for (int64_t n0 = s.N * chunk / chunks; n0 < n_end; n0 += block) {
+        DirectDwTile a;
+        a.P = geo.P;
+        a.dy_image = s.O * geo.P;
+        a.x_image = s.C * HW;
+        a.valid = m.valid.data();
+        a.images = std::min(block, n_end - n0);
+        a.V = (geo.P + 15) / 16;
+        a.acc_ld = K * 16;
+        for (int64_t g = 0; g < s.groups; ++g) {
+          const float* xg = x + (n0 * s.C + g * Cg) * HW;
+          for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
+            a.MR = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
+            a.dy = dyv + (n0 * s.O + g * Og + o0) * geo.P;
+            const int64_t NT = a.MR <= 6 ? 4 : 3;
+            for (int64_t k0 = 0; k0 < K; k0 += NT) {
+              a.NT = static_cast<int>(std::min(NT, K - k0));
+              for (int j = 0; j < a.NT; ++j) {
+                a.x[j] = xg + pair_offset[static_cast<size_t>(k0 + j)];
+                a.mask[j] = pair_mask[static_cast<size_t>(k0 + j)];
+              }
+              a.acc = acc + ((g * Og + o0) * K + k0) * 16;
+              conv_direct_dw_tile_avx512(a);
+            }
+          }
+        }
+      }
+    }
+  });
+  parallel_for(s.O * K, 256, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float total = 0.0f;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        const float* lanes = partial + chunk * sums + i * 16;
+        for (int l = 0; l < 16; ++l) total += lanes[l];
+      }
+      dw[i] += total;
+    }
+  });
+}
+
+}  // namespace convkit

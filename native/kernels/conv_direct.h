@@ -1,0 +1,81 @@
+// Direct stride-1 convolution: conv.cc's drivers use it, when it applies, for the forward pass,
+// the input gradient and the weight gradient; the tiles are per ISA (AVX-512 only so far).
+#pragma once
+#include <cstdint>
+
+#include "kernels/conv.h"
+
+namespace convkit {
+
+// Direct convolution, for stride 1. Input and output planes are indexed with one row stride Wv
+// (the virtual width, >= W and OW): output pixel p = oh*Wv + ow then reads input pixel
+// p + offset[t] for kernel tap t, in every channel, so a tile of output pixels is a run of input
+// pixels, read in place. Lanes whose input lies outside the image, or that are no output pixel
+// (ow >= OW), are masked off.
+constexpr int kDirectRows = 8, kDirectVectors = 3;
+
+// Forward tile: MR output channels x NV vectors of 16 consecutive output pixels.
+struct DirectTile {
+  const float* x;          // the group's first input channel, at the tile's first output pixel
+  int64_t C, HW;           // input channels and the input plane's size
+  const float* w;          // packed weights w[(t*C + c)*MR + m]
+  const int64_t* offset;   // offset[t]: input pixel of output pixel p for tap t, minus p
+  const uint16_t* mask;    // mask[t*mask_ld + v]: lanes of vector v to read for tap t
+  int64_t mask_ld;
+  const uint16_t* store;   // store[v]: lanes of vector v to store
+  int64_t taps;
+  const float* bias;       // MR values, or null
+  float* y;                // the block's first output channel, at the tile's first pixel
+  int64_t P;               // output channel stride
+  int MR, NV;              // 1 <= MR <= kDirectRows, 1 <= NV <= kDirectVectors
+};
+
+// y[m*P + 16v + l] = bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l] for
+// the lanes l of store[v], taking x as 0 outside mask[t*mask_ld + v].
+void conv_direct_tile_avx512(const DirectTile& tile);
+
+// Weight-gradient tile: MR output channels x NT (input channel, tap) pairs, summed over images
+// and pixel vectors into 16-lane partial sums.
+constexpr int kDirectPairs = 4;
+
+struct DirectDwTile {
+  const float* dy;                    // image 0, the block's first output channel, pixel 0
+  int64_t P, dy_image;                // channel and image strides of dy
+  const float* x[kDirectPairs];       // image 0, pair j's input channel shifted by its tap's offset
+  const uint16_t* mask[kDirectPairs]; // pair j's tap row of the mask table: V masks
+  int64_t x_image;                    // image stride of x
+  const uint16_t* valid;              // V masks: the lanes that are output pixels
+  int64_t images, V;
+  float* acc;                         // acc[m*acc_ld + 16j + l]: partial sums, added to
+  int64_t acc_ld;
+  int MR, NT;                         // 1 <= MR <= kDirectRows, 1 <= NT <= kDirectPairs (MR*NT > 24 spills)
+};
+
+// acc[m*acc_ld + 16j + l] += sum_{n < images} sum_{v < V} dy[n*dy_image + m*P + 16v + l] *
+// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v] and x[j] as 0 outside mask[j][v].
+void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
+
+// Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does
+// not depend on the thread count, except dw, whose per-chunk sums are added in chunk order.
+
+// The forward pass: stride 1, OW <= W, and few wasted lanes (OW close to W), on AVX-512.
+bool direct_forward_applies(const ConvShape& s);
+// The input gradient (a stride-1 convolution of dy): where the forward applies, for kernels > 1x1.
+bool direct_dx_applies(const ConvShape& s);
+// The weight gradient: where dx applies and the per-chunk partial sums stay small.
+bool direct_dw_applies(const ConvShape& s);
+
+// y = conv(x, w) + b (b may be null).
+void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
+
+// dy as the input and weight gradients read it: dy itself when OW = W, else a copy with rows W
+// floats apart (zero past OW), valid until the calling thread's next call.
+const float* direct_dy(const ConvShape& s, const float* dy);
+
+// dx = dL/dx (overwritten), given dyv = direct_dy(s, dy).
+void conv2d_direct_dx(const ConvShape& s, const float* dyv, const float* w, float* dx);
+
+// dw += dL/dw, given dyv = direct_dy(s, dy).
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw);
+
+}  // namespace convkit

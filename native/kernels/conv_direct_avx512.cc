@@ -1,0 +1,106 @@
+// AVX-512 tiles of the direct stride-1 convolution (conv.cc's driver). Forward: MR <= 8 output
+// channels x NV <= 3 vectors of 16 output pixels, 24 zmm accumulators at most. Each tap reads its input
+// straight from the image with masked loads (a lane outside the input reads 0), so there is no
+// im2col copy. Only intrinsics and plain loops here (see gemm_avx512.cc).
+#include <immintrin.h>
+
+#include "kernels/conv_direct.h"
+
+namespace convkit {
+namespace {
+
+// y[m*P + 16v + l] = b[m] + sum_{t < taps} sum_{c < C} w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l]
+// over lanes l of mask[t*mask_ld + v] (other lanes contribute 0); stores lanes of store[v].
+template <int MR, int NV>
+void tile(const DirectTile& a) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[m] : 0.0f);
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) acc[m][v] = bias;
+  }
+  const float* w = a.w;
+  for (int64_t t = 0; t < a.taps; ++t) {
+    __mmask16 mask[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) mask[v] = a.mask[t * a.mask_ld + v];
+    const float* x = a.x + a.offset[t];
+    for (int64_t c = 0; c < a.C; ++c, x += a.HW, w += MR) {
+      __m512 in[NV];
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) in[v] = _mm512_maskz_loadu_ps(mask[v], x + 16 * v);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(x + 16 * (NV + v)), _MM_HINT_T0);
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        const __m512 wm = _mm512_set1_ps(w[m]);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(wm, in[v], acc[m][v]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(a.y + m * a.P + 16 * v, a.store[v], acc[m][v]);
+  }
+}
+
+// acc[m*acc_ld + 16j + l] += sum_n sum_v dy[n*dy_image + m*P + 16v + l] * x[j][n*x_image + 16v + l]
+// over lanes of valid[v] (dy) and mask[j][v] (x); MR*NT + NT + 1 zmm registers.
+template <int MR, int NT>
+void dw_tile(const DirectDwTile& a) {
+  __m512 acc[MR][NT];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NT; ++j) acc[m][j] = _mm512_loadu_ps(a.acc + m * a.acc_ld + 16 * j);
+  }
+  for (int64_t n = 0; n < a.images; ++n) {
+    const float* dy = a.dy + n * a.dy_image;
+    const float* x[NT];
+#pragma GCC unroll 4
+    for (int j = 0; j < NT; ++j) x[j] = a.x[j] + n * a.x_image;
+    for (int64_t v = 0; v < a.V; ++v) {
+      __m512 in[NT];
+#pragma GCC unroll 4
+      for (int j = 0; j < NT; ++j) in[j] = _mm512_maskz_loadu_ps(a.mask[j][v], x[j] + 16 * v);
+      const __mmask16 valid = a.valid[v];
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        const __m512 d = _mm512_maskz_loadu_ps(valid, dy + m * a.P + 16 * v);
+#pragma GCC unroll 4
+        for (int j = 0; j < NT; ++j) acc[m][j] = _mm512_fmadd_ps(d, in[j], acc[m][j]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NT; ++j) _mm512_storeu_ps(a.acc + m * a.acc_ld + 16 * j, acc[m][j]);
+  }
+}
+
+using Tile = void (*)(const DirectTile&);
+using DwTile = void (*)(const DirectDwTile&);
+
+template <int MR>
+constexpr Tile by_vectors[kDirectVectors] = {tile<MR, 1>, tile<MR, 2>, tile<MR, 3>};
+
+constexpr const Tile* by_rows[kDirectRows] = {by_vectors<1>, by_vectors<2>, by_vectors<3>, by_vectors<4>,
+                                              by_vectors<5>, by_vectors<6>, by_vectors<7>, by_vectors<8>};
+
+template <int MR>
+constexpr DwTile by_pairs[kDirectPairs] = {dw_tile<MR, 1>, dw_tile<MR, 2>, dw_tile<MR, 3>, dw_tile<MR, 4>};
+
+constexpr const DwTile* dw_by_rows[kDirectRows] = {by_pairs<1>, by_pairs<2>, by_pairs<3>, by_pairs<4>,
+                                                   by_pairs<5>, by_pairs<6>, by_pairs<7>, by_pairs<8>};
+
+}  // namespace
+
+void conv_direct_tile_avx512(const DirectTile& a) { by_rows[a.MR - 1][a.NV - 1](a); }
+
+void conv_direct_dw_tile_avx512(const DirectDwTile& a) { dw_by_rows[a.MR - 1][a.NT - 1](a); }
+
+}  // namespace convkit
