@@ -79,7 +79,7 @@ export function printTable(rows: Row[], digits = 1): void {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
   const cell = (v: string | number | undefined) =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : (v ?? '');
+    typeof v !== 'number' ? (v ?? '') : Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toPrecision(2) : v.toFixed(digits);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(columns));

@@ -8,6 +8,7 @@ import { time, gflops, measurePeak, withSettings, printTable, writeResults, type
 
 interface Case {
   name: string;
+  total?: string; // cases with the same label are also summed into one row per pass
   flops: number; // per call; 0 for memory-bound kernels (then elements per second are shown)
   elements: number;
   setup: () => () => void;
@@ -44,26 +45,27 @@ function convCase(name: string, x: number[], w: number[], opts: Conv2dOptions, p
   };
 }
 
-function both(name: string, x: number[], w: number[], opts: Conv2dOptions, needDx = true): Case[] {
-  return [convCase(name, x, w, opts, 'fwd'), convCase(name, x, w, opts, 'bwd', needDx)];
+function both(name: string, x: number[], w: number[], opts: Conv2dOptions, needDx = true, total?: string): Case[] {
+  return [convCase(name, x, w, opts, 'fwd'), convCase(name, x, w, opts, 'bwd', needDx)].map((c) => ({ ...c, total }));
 }
 
 // GoogLeNet inception(3a) at batch 32: input 192x28x28.
 const B = 32;
+const I = 'inception3a convs';
 const inception: Case[] = [
-  ...both('inception3a 1x1 192→64', [B, 192, 28, 28], [64, 192, 1, 1], {}),
-  ...both('inception3a 1x1 192→96', [B, 192, 28, 28], [96, 192, 1, 1], {}),
-  ...both('inception3a 3x3 96→128', [B, 96, 28, 28], [128, 96, 3, 3], { padding: 1 }),
-  ...both('inception3a 1x1 192→16', [B, 192, 28, 28], [16, 192, 1, 1], {}),
-  ...both('inception3a 5x5 16→32', [B, 16, 28, 28], [32, 16, 5, 5], { padding: 2 }),
-  ...both('inception3a 1x1 192→32 (pool proj)', [B, 192, 28, 28], [32, 192, 1, 1], {}),
+  ...both('inception3a 1x1 192→64', [B, 192, 28, 28], [64, 192, 1, 1], {}, true, I),
+  ...both('inception3a 1x1 192→96', [B, 192, 28, 28], [96, 192, 1, 1], {}, true, I),
+  ...both('inception3a 3x3 96→128', [B, 96, 28, 28], [128, 96, 3, 3], { padding: 1 }, true, I),
+  ...both('inception3a 1x1 192→16', [B, 192, 28, 28], [16, 192, 1, 1], {}, true, I),
+  ...both('inception3a 5x5 16→32', [B, 16, 28, 28], [32, 16, 5, 5], { padding: 2 }, true, I),
+  ...both('inception3a 1x1 192→32 (pool proj)', [B, 192, 28, 28], [32, 192, 1, 1], {}, true, I),
 ];
 
 const cases: Case[] = [
   convCase('3x3 64→64 56x56 b8', [8, 64, 56, 56], [64, 64, 3, 3], { padding: 1 }, 'fwd'),
   ...[32, 64].flatMap((n) => [
-    ...both(`lenet conv1 1→6 5x5 28x28 pad 2 b${n}`, [n, 1, 28, 28], [6, 1, 5, 5], { padding: 2 }, false),
-    ...both(`lenet conv2 6→16 5x5 14x14 b${n}`, [n, 6, 14, 14], [16, 6, 5, 5], {}),
+    ...both(`lenet conv1 1→6 5x5 28x28 pad 2 b${n}`, [n, 1, 28, 28], [6, 1, 5, 5], { padding: 2 }, false, `lenet convs b${n}`),
+    ...both(`lenet conv2 6→16 5x5 14x14 b${n}`, [n, 6, 14, 14], [16, 6, 5, 5], {}, true, `lenet convs b${n}`),
   ]),
   ...inception,
   {
@@ -119,7 +121,7 @@ function main(): void {
       + `${peak.allThreads.toFixed(1)} GFLOP/s (${peak.threads} threads)`);
     for (const threads of threadCounts) {
       const peakHere = threads === 1 ? peak.oneThread : peak.allThreads;
-      const inceptionTotals = { fwd: { flops: 0, seconds: 0 }, bwd: { flops: 0, seconds: 0 } };
+      const totals = new Map<string, { flops: number; seconds: number }>();
       for (const c of selected) {
         const { timing: t, cpuSeconds } = withSettings({ isa, threads }, () => timeWithCpu(c.setup(), runs));
         const row: Row = { case: c.name, isa, threads, 'median ms': t.median * 1e3, 'min ms': t.min * 1e3,
@@ -134,17 +136,18 @@ function main(): void {
           row['GFLOP/cpu-s'] = `${(c.elements / cpuSeconds / 1e9).toFixed(2)} Gout/cpu-s`;
         }
         rows.push(row);
-        if (inception.includes(c)) {
-          const total = inceptionTotals[c.name.endsWith('fwd') ? 'fwd' : 'bwd'];
+        if (c.total) {
+          const key = `${c.total}, all ${c.name.split(' ').includes('fwd') ? 'fwd' : 'bwd'}`;
+          const total = totals.get(key) ?? { flops: 0, seconds: 0 };
           total.flops += c.flops;
           total.seconds += t.median;
+          totals.set(key, total);
         }
       }
-      for (const [pass, total] of Object.entries(inceptionTotals)) {
-        if (total.seconds === 0) continue;
+      for (const [name, total] of totals) {
         const rate = gflops(total.flops, total.seconds);
-        rows.push({ case: `inception3a convs, all ${pass}`, isa, threads, 'median ms': total.seconds * 1e3,
-          'min ms': '', 'max ms': '', 'GFLOP/s': rate, '% peak': (100 * rate) / peakHere, 'GFLOP/cpu-s': '' });
+        rows.push({ case: name, isa, threads, 'median ms': total.seconds * 1e3, 'min ms': '', 'max ms': '',
+          'GFLOP/s': rate, '% peak': (100 * rate) / peakHere, 'GFLOP/cpu-s': '' });
       }
     }
   }
