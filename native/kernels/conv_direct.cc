@@ -220,6 +220,10 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, floa
   const int64_t sums = s.O * K * 16;
   const int64_t block = std::max<int64_t>(1, kDwImageBytes / (4 * (Og * geo.P + Cg * HW)));
   float* partial = tl_sums.get(chunks * sums);
+  // Unpadded: reads of vector v reach x[16v + 15 + max_offset], inside the plane while that is < HW.
+  const bool unpadded = s.pad_top == 0 && s.pad_left == 0 && s.OH + (s.KH - 1) * s.dilation_h == s.H &&
+                        s.OW + (s.KW - 1) * s.dilation_w == s.W;
+  const int64_t max_offset = m.offset.back();
   // Pair k = (c, t) of a group: its input plane and tap offset, and its tap's mask row.
   std::vector<int64_t> pair_offset(static_cast<size_t>(K));
   std::vector<const uint16_t*> pair_mask(static_cast<size_t>(K));
@@ -240,6 +244,7 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, floa
         a.valid = m.valid.data();
         a.images = std::min(block, n_end - n0);
         a.V = (geo.P + 15) / 16;
+        a.V_whole = unpadded ? std::min(a.V, std::max<int64_t>(0, (HW - max_offset) / 16)) : 0;
         a.acc_ld = K * 16;
         for (int64_t g = 0; g < s.groups; ++g) {
           const float* xg = x + (n0 * s.C + g * Cg) * HW;

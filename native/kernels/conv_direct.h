@@ -46,13 +46,17 @@ struct DirectDwTile {
   int64_t x_image;                    // image stride of x
   const uint16_t* valid;              // V masks: the lanes that are output pixels
   int64_t images, V;
+  // Vectors v < V_whole read x without masks: no padding, so every lane is inside the image or
+  // meets dy = 0 past OW, and the reads stay inside x's plane.
+  int64_t V_whole;
   float* acc;                         // acc[m*acc_ld + 16j + l]: partial sums, added to
   int64_t acc_ld;
   int MR, NT;                         // 1 <= MR <= kDirectRows, 1 <= NT <= kDirectPairs (MR*NT > 24 spills)
 };
 
 // acc[m*acc_ld + 16j + l] += sum_{n < images} sum_{v < V} dy[n*dy_image + m*P + 16v + l] *
-// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v] and x[j] as 0 outside mask[j][v].
+// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v] and, for v >= V_whole, x[j] as 0
+// outside mask[j][v].
 void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
 
 // Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does

@@ -23,8 +23,14 @@ void tile(const DirectTile& a) {
   const float* w = a.w;
   for (int64_t t = 0; t < a.taps; ++t) {
     __mmask16 mask[NV];
+    unsigned any = 0;
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) mask[v] = a.mask[t * a.mask_ld + v];
+    for (int v = 0; v < NV; ++v) any |= mask[v] = a.mask[t * a.mask_ld + v];
+    // A tap that reads only padding adds nothing (dx's 'full' convolutions have many).
+    if (any == 0) {
+      w += a.C * MR;
+      continue;
+    }
     const float* x = a.x + a.offset[t];
     for (int64_t c = 0; c < a.C; ++c, x += a.HW, w += MR) {
       __m512 in[NV];
@@ -47,8 +53,27 @@ void tile(const DirectTile& a) {
   }
 }
 
+// One pixel vector v of dw_tile; x read whole (kMaskX false) or through its masks.
+template <int MR, int NT, bool kMaskX>
+inline void dw_step(const DirectDwTile& a, const float* dy, const float* const (&x)[NT], int64_t v,
+                    __m512 (&acc)[MR][NT]) {
+  __m512 in[NT];
+#pragma GCC unroll 4
+  for (int j = 0; j < NT; ++j) {
+    in[j] = kMaskX ? _mm512_maskz_loadu_ps(a.mask[j][v], x[j] + 16 * v) : _mm512_loadu_ps(x[j] + 16 * v);
+  }
+  const __mmask16 valid = a.valid[v];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512 d = _mm512_maskz_loadu_ps(valid, dy + m * a.P + 16 * v);
+#pragma GCC unroll 4
+    for (int j = 0; j < NT; ++j) acc[m][j] = _mm512_fmadd_ps(d, in[j], acc[m][j]);
+  }
+}
+
 // acc[m*acc_ld + 16j + l] += sum_n sum_v dy[n*dy_image + m*P + 16v + l] * x[j][n*x_image + 16v + l]
-// over lanes of valid[v] (dy) and mask[j][v] (x); MR*NT + NT + 1 zmm registers.
+// over lanes of valid[v] (dy) and, from vector V_whole on, mask[j][v] (x); MR*NT + NT + 1 zmm
+// registers.
 template <int MR, int NT>
 void dw_tile(const DirectDwTile& a) {
   __m512 acc[MR][NT];
@@ -62,18 +87,9 @@ void dw_tile(const DirectDwTile& a) {
     const float* x[NT];
 #pragma GCC unroll 4
     for (int j = 0; j < NT; ++j) x[j] = a.x[j] + n * a.x_image;
-    for (int64_t v = 0; v < a.V; ++v) {
-      __m512 in[NT];
-#pragma GCC unroll 4
-      for (int j = 0; j < NT; ++j) in[j] = _mm512_maskz_loadu_ps(a.mask[j][v], x[j] + 16 * v);
-      const __mmask16 valid = a.valid[v];
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        const __m512 d = _mm512_maskz_loadu_ps(valid, dy + m * a.P + 16 * v);
-#pragma GCC unroll 4
-        for (int j = 0; j < NT; ++j) acc[m][j] = _mm512_fmadd_ps(d, in[j], acc[m][j]);
-      }
-    }
+    int64_t v = 0;
+    for (; v < a.V_whole; ++v) dw_step<MR, NT, false>(a, dy, x, v, acc);
+    for (; v < a.V; ++v) dw_step<MR, NT, true>(a, dy, x, v, acc);
   }
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
