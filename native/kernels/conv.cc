@@ -316,16 +316,12 @@ void bias_backward(const ConvShape& s, const float* dy, float* db) {
 // Direct tiles where they apply (conv_direct.h), else im2col + GEMM.
 void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db) {
-  const float* dyv = nullptr;
-  if (direct_dx_applies(s)) {
-    dyv = direct_dy(s, dy);
-    if (dx) conv2d_direct_dx(s, dyv, w, dx);
-    dx = nullptr;
-  }
-  if (dyv && direct_dw_applies(s)) {
-    conv2d_direct_dw(s, x, dyv, dw);
+  const bool direct_dx = direct_dx_applies(s);
+  if (direct_dx && dx) conv2d_direct_dx(s, dy, w, dx);
+  if (direct_dw_applies(s)) {
+    conv2d_direct_dw(s, x, dy, dw);
   } else {
-    gemm_backward(s, x, w, dy, dx, dw);
+    gemm_backward(s, x, w, dy, direct_dx ? nullptr : dx, dw);
   }
   if (db) bias_backward(s, dy, db);
 }

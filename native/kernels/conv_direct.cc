@@ -23,9 +23,9 @@ constexpr double kMinUsefulLanes = 0.6;
 // dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
 constexpr int64_t kMaxDwSums = 4096;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
-constexpr int64_t kDwImageBytes = 96 * 1024;
+constexpr int64_t kDwImageBytes = 24 * 1024;
 
-thread_local Scratch tl_packed, tl_dy, tl_out, tl_sums;
+thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_out, tl_sums;
 
 // Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16.
 struct Geometry {
@@ -162,12 +162,113 @@ void forward(const ConvShape& s, const float* x, const float* w, bool flipped, c
   });
 }
 
+// dy as the direct tiles read it: dy itself when OW = W, else a copy with rows W floats apart
+// (zero past OW), valid until the calling thread's next call.
+const float* direct_dy(const ConvShape& s, const float* dy) {
+  if (s.OW == s.W) return dy;
+  const int64_t planes = s.N * s.O, rows = s.OH;
+  float* dyv = tl_dy.get(planes * rows * s.W);
+  parallel_for(planes, 16, [&](int64_t p0, int64_t p1) {
+    for (int64_t i = p0 * rows; i < p1 * rows; ++i) {
+      const float* __restrict src = dy + i * s.OW;
+      float* __restrict dst = dyv + i * s.W;
+      for (int64_t j = 0; j < s.OW; ++j) dst[j] = src[j];
+      for (int64_t j = s.OW; j < s.W; ++j) dst[j] = 0.0f;
+    }
+  });
+  return dyv;
+}
+
 // The convolution whose forward pass is the input gradient of s: dy [N, O, OH, OW] in, dx
 // [N, C, H, W] out, the kernel flipped, padding (K-1)*d - pad.
 ConvShape transposed(const ConvShape& s) {
   return ConvShape{s.N, s.O, s.OH, s.OW, s.C, s.KH, s.KW, s.H, s.W, 1, 1,
                    (s.KH - 1) * s.dilation_h - s.pad_top, (s.KW - 1) * s.dilation_w - s.pad_left,
                    s.dilation_h, s.dilation_w, s.groups};
+}
+
+// No padding: every output's window lies inside the input.
+bool unpadded(const ConvShape& s) {
+  return s.pad_top == 0 && s.pad_left == 0 && s.OH + (s.KH - 1) * s.dilation_h == s.H &&
+         s.OW + (s.KW - 1) * s.dilation_w == s.W;
+}
+
+// Images of one thread's chunk, and images per pass so that their dy and x planes stay in L1.
+struct DwChunks {
+  int64_t chunks, block;
+  DwChunks(const ConvShape& s, int64_t image_bytes) {
+    const int64_t threads = num_threads();
+    chunks = threads > 1 && s.N >= threads ? threads : 1;
+    block = std::max<int64_t>(1, kDwImageBytes / image_bytes);
+  }
+};
+
+// The weight gradient with 16 output channels in the lanes (DirectDwLanesTile): for unpadded
+// convolutions with KW = 3 or 5, horizontal dilation 1 and a multiple of 16 filters per group.
+bool lanes_apply(const ConvShape& s) {
+  return unpadded(s) && s.dilation_w == 1 && (s.KW == 3 || s.KW == 5) && (s.O / s.groups) % 16 == 0;
+}
+
+// dW_g[o, c, kh, kw] += sum_n sum_{oh, ow} dy[n, g*Og + o, oh, ow] x[n, g*Cg + c, oh + kh*dh, ow + kw],
+// each chunk's sums apart, then added in chunk order.
+void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, HW = s.H * s.W, rows = Cg * s.KH;
+  const int64_t blocks = s.O / 16, P = s.OH * s.OW, size = s.O * rows * s.KW;
+  float* dyT = tl_dyT.get(s.N * blocks * P * 16);
+  parallel_for(s.N * blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t l = 0; l < 16; ++l) {
+        const float* plane = dy + (b * 16 + l) * P;
+        for (int64_t p = 0; p < P; ++p) dyT[(b * P + p) * 16 + l] = plane[p];
+      }
+    }
+  });
+  const DwChunks work(s, 4 * (s.O * P + s.C * HW));
+  float* partial = tl_sums.get(work.chunks * size);
+  const int64_t R = s.KW == 3 ? kDirectLaneRows : 5;
+  parallel_for(work.chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      float* acc = partial + chunk * size;
+      std::memset(acc, 0, sizeof(float) * size);
+      const int64_t n_end = s.N * (chunk + 1) / work.chunks;
+      for (int64_t n0 = s.N * chunk / work.chunks; n0 < n_end; n0 += work.block) {
+        DirectDwLanesTile a;
+        a.dyT_image = blocks * P * 16;
+        a.x_image = s.C * HW;
+        a.images = std::min(work.block, n_end - n0);
+        a.OH = s.OH;
+        a.OW = s.OW;
+        a.W = s.W;
+        a.KW = static_cast<int>(s.KW);
+        for (int64_t g = 0; g < s.groups; ++g) {
+          for (int64_t ob = g * Og / 16; ob < (g + 1) * Og / 16; ++ob) {
+            a.dyT = dyT + (n0 * blocks + ob) * P * 16;
+            for (int64_t r0 = 0; r0 < rows; r0 += R) {
+              a.R = static_cast<int>(std::min(R, rows - r0));
+              for (int r = 0; r < a.R; ++r) {
+                const int64_t c = (r0 + r) / s.KH, kh = (r0 + r) % s.KH;
+                a.row[r] = x + (n0 * s.C + g * Cg + c) * HW + kh * s.dilation_h * s.W;
+              }
+              a.acc = acc + (ob * rows + r0) * s.KW * 16;
+              conv_direct_dw_lanes_tile_avx512(a);
+            }
+          }
+        }
+      }
+    }
+  });
+  // acc[(ob*rows + row)*KW*16 + kw*16 + l] is dW[ob*16 + l, row*KW + kw].
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t ob = b0; ob < b1; ++ob) {
+      for (int64_t k = 0; k < rows * s.KW; ++k) {
+        for (int64_t l = 0; l < 16; ++l) {
+          float total = 0.0f;
+          for (int64_t chunk = 0; chunk < work.chunks; ++chunk) total += partial[chunk * size + (ob * rows * s.KW + k) * 16 + l];
+          dw[(ob * 16 + l) * rows * s.KW + k] += total;
+        }
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -193,36 +294,23 @@ void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, c
   forward(s, x, w, false, b, y);
 }
 
-const float* direct_dy(const ConvShape& s, const float* dy) {
-  if (s.OW == s.W) return dy;
-  const int64_t planes = s.N * s.O, rows = s.OH;
-  float* dyv = tl_dy.get(planes * rows * s.W);
-  parallel_for(planes, 16, [&](int64_t p0, int64_t p1) {
-    for (int64_t i = p0 * rows; i < p1 * rows; ++i) {
-      std::memcpy(dyv + i * s.W, dy + i * s.OW, sizeof(float) * s.OW);
-      std::memset(dyv + i * s.W + s.OW, 0, sizeof(float) * (s.W - s.OW));
-    }
-  });
-  return dyv;
+void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  forward(transposed(s), direct_dy(s, dy), w, true, nullptr, dx);
 }
 
-void conv2d_direct_dx(const ConvShape& s, const float* dyv, const float* w, float* dx) {
-  forward(transposed(s), dyv, w, true, nullptr, dx);
-}
-
-// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]]: images in one
-// chunk per thread, each chunk's 16-lane sums apart, then added up in chunk and lane order.
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw) {
+// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]]: by dw_lanes
+// where it applies; else images in one chunk per thread, each chunk's 16-lane sums apart, then
+// added up in chunk and lane order.
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  const int64_t threads = num_threads(), chunks = threads > 1 && s.N >= threads ? threads : 1;
-  const int64_t sums = s.O * K * 16;
-  const int64_t block = std::max<int64_t>(1, kDwImageBytes / (4 * (Og * geo.P + Cg * HW)));
+  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw);
+  const float* dyv = direct_dy(s, dy);
+  const DwChunks work(s, 4 * (Og * geo.P + Cg * HW));
+  const int64_t chunks = work.chunks, block = work.block, sums = s.O * K * 16;
   float* partial = tl_sums.get(chunks * sums);
   // Unpadded: reads of vector v reach x[16v + 15 + max_offset], inside the plane while that is < HW.
-  const bool unpadded = s.pad_top == 0 && s.pad_left == 0 && s.OH + (s.KH - 1) * s.dilation_h == s.H &&
-                        s.OW + (s.KW - 1) * s.dilation_w == s.W;
   const int64_t max_offset = m.offset.back();
   // Pair k = (c, t) of a group: its input plane and tap offset, and its tap's mask row.
   std::vector<int64_t> pair_offset(static_cast<size_t>(K));
@@ -244,7 +332,7 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, floa
         a.valid = m.valid.data();
         a.images = std::min(block, n_end - n0);
         a.V = (geo.P + 15) / 16;
-        a.V_whole = unpadded ? std::min(a.V, std::max<int64_t>(0, (HW - max_offset) / 16)) : 0;
+        a.V_whole = unpadded(s) ? std::min(a.V, std::max<int64_t>(0, (HW - max_offset) / 16)) : 0;
         a.acc_ld = K * 16;
         for (int64_t g = 0; g < s.groups; ++g) {
           const float* xg = x + (n0 * s.C + g * Cg) * HW;

@@ -59,6 +59,24 @@ struct DirectDwTile {
 // outside mask[j][v].
 void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
 
+// Weight-gradient tile with 16 output channels in the lanes, for unpadded convolutions of kernel
+// width KW (3 or 5) and horizontal dilation 1: R input rows (channel c, tap row kh) x KW taps.
+// dyT holds dy transposed, 16 output channels per pixel.
+constexpr int kDirectLaneRows = 9;  // R <= 9 for KW = 3, R <= 5 for KW = 5
+
+struct DirectDwLanesTile {
+  const float* dyT;                       // image 0: dyT[(oh*OW + ow)*16 + l] = dy[o0 + l, oh, ow]
+  int64_t dyT_image;                      // image stride of dyT
+  const float* row[kDirectLaneRows];      // image 0: x[c, kh*dh, 0] of row r
+  int64_t x_image, images, OH, OW, W;     // x's rows are W floats apart
+  float* acc;                             // acc[(r*KW + kw)*16 + l], added to
+  int KW, R;
+};
+
+// acc[(r*KW + kw)*16 + l] += sum_{n < images} sum_{oh < OH, ow < OW} dyT[n*dyT_image + (oh*OW + ow)*16 + l] *
+// row[r][n*x_image + oh*W + ow + kw].
+void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& tile);
+
 // Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does
 // not depend on the thread count, except dw, whose per-chunk sums are added in chunk order.
 
@@ -72,14 +90,10 @@ bool direct_dw_applies(const ConvShape& s);
 // y = conv(x, w) + b (b may be null).
 void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 
-// dy as the input and weight gradients read it: dy itself when OW = W, else a copy with rows W
-// floats apart (zero past OW), valid until the calling thread's next call.
-const float* direct_dy(const ConvShape& s, const float* dy);
+// dx = dL/dx (overwritten), given dy = dL/dy.
+void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float* dx);
 
-// dx = dL/dx (overwritten), given dyv = direct_dy(s, dy).
-void conv2d_direct_dx(const ConvShape& s, const float* dyv, const float* w, float* dx);
-
-// dw += dL/dw, given dyv = direct_dy(s, dy).
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw);
+// dw += dL/dw, given dy = dL/dy.
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw);
 
 }  // namespace convkit

@@ -98,6 +98,48 @@ void dw_tile(const DirectDwTile& a) {
   }
 }
 
+// GCC's predictive commoning would keep row[r][p + kw] in registers for the next p's broadcasts,
+// spilling the accumulators' neighbours: a broadcast from memory costs less.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-predictive-commoning")
+#endif
+// acc[(r*KW + kw)*16 + l] += sum_n sum_{oh, ow} dyT[n*dyT_image + (oh*OW + ow)*16 + l] *
+// row[r][n*x_image + oh*W + ow + kw]: R*KW accumulators, x broadcast straight from its rows.
+template <int KW, int R>
+void dw_lanes_tile(const DirectDwLanesTile& a) {
+  __m512 acc[R][KW];
+#pragma GCC unroll 9
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 5
+    for (int kw = 0; kw < KW; ++kw) acc[r][kw] = _mm512_loadu_ps(a.acc + (r * KW + kw) * 16);
+  }
+  for (int64_t n = 0; n < a.images; ++n) {
+    const float* dyT = a.dyT + n * a.dyT_image;
+    for (int64_t oh = 0; oh < a.OH; ++oh) {
+      const float* row[R];
+#pragma GCC unroll 9
+      for (int r = 0; r < R; ++r) row[r] = a.row[r] + n * a.x_image + oh * a.W;
+      for (int64_t ow = 0; ow < a.OW; ++ow, dyT += 16) {
+        const __m512 d = _mm512_loadu_ps(dyT);
+#pragma GCC unroll 9
+        for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 5
+          for (int kw = 0; kw < KW; ++kw) acc[r][kw] = _mm512_fmadd_ps(d, _mm512_set1_ps(row[r][ow + kw]), acc[r][kw]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 9
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 5
+    for (int kw = 0; kw < KW; ++kw) _mm512_storeu_ps(a.acc + (r * KW + kw) * 16, acc[r][kw]);
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
 using Tile = void (*)(const DirectTile&);
 using DwTile = void (*)(const DirectDwTile&);
 
@@ -113,7 +155,17 @@ constexpr DwTile by_pairs[kDirectPairs] = {dw_tile<MR, 1>, dw_tile<MR, 2>, dw_ti
 constexpr const DwTile* dw_by_rows[kDirectRows] = {by_pairs<1>, by_pairs<2>, by_pairs<3>, by_pairs<4>,
                                                    by_pairs<5>, by_pairs<6>, by_pairs<7>, by_pairs<8>};
 
+using LanesTile = void (*)(const DirectDwLanesTile&);
+
+constexpr LanesTile lanes3[kDirectLaneRows] = {dw_lanes_tile<3, 1>, dw_lanes_tile<3, 2>, dw_lanes_tile<3, 3>,
+                                               dw_lanes_tile<3, 4>, dw_lanes_tile<3, 5>, dw_lanes_tile<3, 6>,
+                                               dw_lanes_tile<3, 7>, dw_lanes_tile<3, 8>, dw_lanes_tile<3, 9>};
+constexpr LanesTile lanes5[5] = {dw_lanes_tile<5, 1>, dw_lanes_tile<5, 2>, dw_lanes_tile<5, 3>, dw_lanes_tile<5, 4>,
+                                 dw_lanes_tile<5, 5>};
+
 }  // namespace
+
+void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& a) { (a.KW == 3 ? lanes3 : lanes5)[a.R - 1](a); }
 
 void conv_direct_tile_avx512(const DirectTile& a) { by_rows[a.MR - 1][a.NV - 1](a); }
 
