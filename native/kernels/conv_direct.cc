@@ -215,14 +215,6 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, HW = s.H * s.W, rows = Cg * s.KH;
   const int64_t blocks = s.O / 16, P = s.OH * s.OW, size = s.O * rows * s.KW;
   float* dyT = tl_dyT.get(s.N * blocks * P * 16);
-  parallel_for(s.N * blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      for (int64_t l = 0; l < 16; ++l) {
-        const float* plane = dy + (b * 16 + l) * P;
-        for (int64_t p = 0; p < P; ++p) dyT[(b * P + p) * 16 + l] = plane[p];
-      }
-    }
-  });
   const DwChunks work(s, 4 * (s.O * P + s.C * HW));
   float* partial = tl_sums.get(work.chunks * size);
   const int64_t R = s.KW == 3 ? kDirectLaneRows : 5;
@@ -230,8 +222,15 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       float* acc = partial + chunk * size;
       std::memset(acc, 0, sizeof(float) * size);
-      const int64_t n_end = s.N * (chunk + 1) / work.chunks;
-      for (int64_t n0 = s.N * chunk / work.chunks; n0 < n_end; n0 += work.block) {
+      const int64_t n_begin = s.N * chunk / work.chunks, n_end = s.N * (chunk + 1) / work.chunks;
+      // The chunk's images of dy, transposed.
+      for (int64_t b = n_begin * blocks; b < n_end * blocks; ++b) {
+        for (int64_t l = 0; l < 16; ++l) {
+          const float* plane = dy + (b * 16 + l) * P;
+          for (int64_t p = 0; p < P; ++p) dyT[(b * P + p) * 16 + l] = plane[p];
+        }
+      }
+      for (int64_t n0 = n_begin; n0 < n_end; n0 += work.block) {
         DirectDwLanesTile a;
         a.dyT_image = blocks * P * 16;
         a.x_image = s.C * HW;
