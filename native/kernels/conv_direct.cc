@@ -13,11 +13,10 @@
 namespace convkit {
 namespace {
 
-constexpr int64_t kNR = 16 * kDirectVectors;  // output pixels per forward tile
-// Forward tiles per work item: a few output rows of one image, whose input rows stay in L2 while
-// every block of output channels passes over them.
-constexpr int64_t kTilesPerItem = 8;
-constexpr int64_t kItemPixels = kTilesPerItem * kNR;
+constexpr int64_t kNR = 16 * kDirectVectors;  // output pixels per AVX-512 forward tile
+// Output pixels per forward work item: a few output rows of one image, whose input rows stay in
+// L2 while every block of output channels passes over them.
+constexpr int64_t kItemPixels = 8 * kNR;
 // Forward and dx: at least this share of the lanes must be output pixels (OW / W).
 constexpr double kMinUsefulLanes = 0.6;
 // dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
@@ -27,17 +26,17 @@ constexpr int64_t kDwImageBytes = 24 * 1024;
 
 thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_out, tl_sums;
 
-// Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16.
+// Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16 (whole
+// AVX-512 tiles).
 struct Geometry {
-  int64_t Wv, P, V, tiles;
+  int64_t Wv, P, V;
 };
 
 Geometry geometry(const ConvShape& s) {
   Geometry g;
   g.Wv = std::max(s.W, s.OW);
   g.P = s.OH * g.Wv;
-  g.tiles = (g.P + kNR - 1) / kNR;
-  g.V = g.tiles * kDirectVectors;
+  g.V = (g.P + kNR - 1) / kNR * kDirectVectors;
   return g;
 }
 
@@ -83,16 +82,29 @@ const Masks& masks(const ConvShape& s) {
   return cache.back();
 }
 
-// Weights for forward tiles: block [o0, o0 + mb) of group g at (g*Og + o0)*taps*Cg, holding
+// The forward tile of the calling thread's ISA: at most `rows` output channels x `vectors`
+// vectors of 16 pixels.
+struct ForwardTile {
+  void (*fn)(const DirectTile&);
+  int64_t rows, vectors;
+};
+
+ForwardTile forward_tile() {
+  if (current_isa() == Isa::avx512) return ForwardTile{conv_direct_tile_avx512, kDirectRows, kDirectVectors};
+  return ForwardTile{conv_direct_tile_avx2, kDirectRowsAvx2, 1};
+}
+
+// Weights for forward tiles of `rows` output channels: block [o0, o0 + mb) of group g at
+// (g*Og + o0)*taps*Cg, holding
 // wp[(t*Cg + c)*mb + m] = w[g*Og + o0 + m, c, t]. With `flipped`, s is conv_transposed(forward)
 // and w the forward weights, [C, Og, KH, KW] per group in s's terms: wp takes
 // w[g*Cg + c, o0 + m, taps - 1 - t].
-const float* pack_weights(const ConvShape& s, const float* w, bool flipped) {
+const float* pack_weights(const ConvShape& s, const float* w, bool flipped, int64_t rows) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
   float* wp = tl_packed.get(s.O * Cg * taps);
   for (int64_t g = 0; g < s.groups; ++g) {
-    for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
-      const int64_t mb = std::min<int64_t>(kDirectRows, Og - o0);
+    for (int64_t o0 = 0; o0 < Og; o0 += rows) {
+      const int64_t mb = std::min(rows, Og - o0);
       float* block = wp + (g * Og + o0) * taps * Cg;
       for (int64_t t = 0; t < taps; ++t) {
         for (int64_t c = 0; c < Cg; ++c) {
@@ -128,36 +140,36 @@ void forward(const ConvShape& s, const float* x, const float* w, bool flipped, c
   const int64_t HW = s.H * geo.Wv, Pout = s.OH * s.OW;
   const bool in_place = s.OW == geo.Wv;
   const Masks& m = masks(s);
-  const float* wp = pack_weights(s, w, flipped);
-  const int64_t per_image = (geo.tiles + kTilesPerItem - 1) / kTilesPerItem;
+  const ForwardTile ft = forward_tile();
+  const float* wp = pack_weights(s, w, flipped, ft.rows);
+  const int64_t tile_pixels = 16 * ft.vectors, per_image = (geo.P + kItemPixels - 1) / kItemPixels;
   parallel_for(s.N * s.groups * per_image, 1, [&](int64_t i0, int64_t i1) {
     float* buffer = in_place ? nullptr : tl_out.get(Og * kItemPixels);
     for (int64_t item = i0; item < i1; ++item) {
       const int64_t image = item / per_image / s.groups, g = item / per_image % s.groups;
-      const int64_t first = item % per_image * kTilesPerItem, last = std::min(geo.tiles, first + kTilesPerItem);
+      const int64_t first = item % per_image * kItemPixels, last = std::min(geo.P, first + kItemPixels);
       float* yg = y + (image * s.O + g * Og) * Pout;
-      for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
-        for (int64_t tile = first; tile < last; ++tile) {
-          const int64_t p0 = tile * kNR;
+      for (int64_t o0 = 0; o0 < Og; o0 += ft.rows) {
+        for (int64_t p0 = first; p0 < last; p0 += tile_pixels) {
           DirectTile a;
           a.x = x + (image * s.C + g * Cg) * HW + p0;
           a.C = Cg;
           a.HW = HW;
           a.w = wp + (g * Og + o0) * taps * Cg;
           a.offset = m.offset.data();
-          a.mask = m.mask.data() + tile * kDirectVectors;
+          a.mask = m.mask.data() + p0 / 16;
           a.mask_ld = geo.V;
-          a.store = m.valid.data() + tile * kDirectVectors;
+          a.store = m.valid.data() + p0 / 16;
           a.taps = taps;
           a.bias = b ? b + g * Og + o0 : nullptr;
-          a.y = in_place ? yg + o0 * Pout + p0 : buffer + o0 * kItemPixels + p0 - first * kNR;
+          a.y = in_place ? yg + o0 * Pout + p0 : buffer + o0 * kItemPixels + p0 - first;
           a.P = in_place ? Pout : kItemPixels;
-          a.MR = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
-          a.NV = static_cast<int>(std::min<int64_t>(kDirectVectors, (geo.P - p0 + 15) / 16));
-          conv_direct_tile_avx512(a);
+          a.MR = static_cast<int>(std::min(ft.rows, Og - o0));
+          a.NV = static_cast<int>(std::min(ft.vectors, (last - p0 + 15) / 16));
+          ft.fn(a);
         }
       }
-      if (!in_place) compact(s, geo.Wv, buffer, kItemPixels, first * kNR, std::min(geo.P, last * kNR), Og, yg);
+      if (!in_place) compact(s, geo.Wv, buffer, kItemPixels, first, last, Og, yg);
     }
   });
 }
@@ -274,7 +286,7 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
 
 bool direct_forward_applies(const ConvShape& s) {
 #if defined(CONVKIT_X86_KERNELS)
-  return current_isa() == Isa::avx512 && s.stride_h == 1 && s.stride_w == 1 && s.OW <= s.W &&
+  return current_isa() != Isa::generic && s.stride_h == 1 && s.stride_w == 1 && s.OW <= s.W &&
          static_cast<double>(s.OW) >= kMinUsefulLanes * static_cast<double>(s.W);
 #else
   (void)s;
@@ -286,7 +298,7 @@ bool direct_forward_applies(const ConvShape& s) {
 bool direct_dx_applies(const ConvShape& s) { return s.KH * s.KW > 1 && direct_forward_applies(s); }
 
 bool direct_dw_applies(const ConvShape& s) {
-  return direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
+  return current_isa() == Isa::avx512 && direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
 }
 
 void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {

@@ -1,5 +1,6 @@
 // Direct stride-1 convolution: conv.cc's drivers use it, when it applies, for the forward pass,
-// the input gradient and the weight gradient; the tiles are per ISA (AVX-512 only so far).
+// the input gradient and the weight gradient; the tiles are per ISA (forward and dx on AVX-512
+// and AVX2, dw on AVX-512).
 #pragma once
 #include <cstdint>
 
@@ -12,7 +13,8 @@ namespace convkit {
 // p + offset[t] for kernel tap t, in every channel, so a tile of output pixels is a run of input
 // pixels, read in place. Lanes whose input lies outside the image, or that are no output pixel
 // (ow >= OW), are masked off.
-constexpr int kDirectRows = 8, kDirectVectors = 3;
+constexpr int kDirectRows = 8, kDirectVectors = 3;  // AVX-512 tiles: MR <= 8, NV <= 3
+constexpr int kDirectRowsAvx2 = 6;                  // AVX2 forward tiles: MR <= 6, NV = 1
 
 // Forward tile: MR output channels x NV vectors of 16 consecutive output pixels.
 struct DirectTile {
@@ -33,6 +35,7 @@ struct DirectTile {
 // y[m*P + 16v + l] = bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l] for
 // the lanes l of store[v], taking x as 0 outside mask[t*mask_ld + v].
 void conv_direct_tile_avx512(const DirectTile& tile);
+void conv_direct_tile_avx2(const DirectTile& tile);
 
 // Weight-gradient tile: MR output channels x NT (input channel, tap) pairs, summed over images
 // and pixel vectors into 16-lane partial sums.
@@ -80,11 +83,11 @@ void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& tile);
 // Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does
 // not depend on the thread count, except dw, whose per-chunk sums are added in chunk order.
 
-// The forward pass: stride 1, OW <= W, and few wasted lanes (OW close to W), on AVX-512.
+// The forward pass: stride 1, OW <= W, and few wasted lanes (OW close to W), on AVX-512 or AVX2.
 bool direct_forward_applies(const ConvShape& s);
 // The input gradient (a stride-1 convolution of dy): where the forward applies, for kernels > 1x1.
 bool direct_dx_applies(const ConvShape& s);
-// The weight gradient: where dx applies and the per-chunk partial sums stay small.
+// The weight gradient: where dx applies on AVX-512, and the per-chunk partial sums stay small.
 bool direct_dw_applies(const ConvShape& s);
 
 // y = conv(x, w) + b (b may be null).
