@@ -206,11 +206,41 @@ float sum(const float* p, int64_t n) {
   return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
+// A kernel that covers the whole unpadded input (LeNet's C5: a classifier written as a
+// convolution) has a 1x1 output: the convolution is a dense layer on x as [N, C*H*W] rows, with
+// no im2col copy and no col2im.
+bool whole_image(const ConvShape& s) {
+  return s.OH == 1 && s.OW == 1 && s.KH == s.H && s.KW == s.W && s.pad_top == 0 && s.pad_left == 0 &&
+         s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+// y[:, g*Og + o] = b[g*Og + o] + X_g W_g^T, X_g = x[:, g*K : (g+1)*K] as an N x K matrix.
+void whole_image_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
+  const int64_t Og = s.O / s.groups, K = s.C / s.groups * s.H * s.W, image = s.C * s.H * s.W;
+  for (int64_t g = 0; g < s.groups; ++g) {
+    sgemm(false, true, s.N, Og, K, 1.0f, x + g * K, image, w + g * Og * K, K, 0.0f, y + g * Og, s.O);
+  }
+  if (!b) return;
+  for (int64_t n = 0; n < s.N; ++n) {
+    for (int64_t o = 0; o < s.O; ++o) y[n * s.O + o] += b[o];
+  }
+}
+
+// dW_g += dY_g^T X_g, dX_g = dY_g W_g (skipped when dx is null).
+void whole_image_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw) {
+  const int64_t Og = s.O / s.groups, K = s.C / s.groups * s.H * s.W, image = s.C * s.H * s.W;
+  for (int64_t g = 0; g < s.groups; ++g) {
+    sgemm(true, false, Og, K, s.N, 1.0f, dy + g * Og, s.O, x + g * K, image, 1.0f, dw + g * Og * K, K);
+    if (dx) sgemm(false, false, s.N, K, Og, 1.0f, dy + g * Og, s.O, w + g * Og * K, K, 0.0f, dx + g * K, image);
+  }
+}
+
 }  // namespace
 
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   if (direct_forward_applies(s)) return conv2d_direct_forward(s, x, w, b, y);
+  if (whole_image(s)) return whole_image_forward(s, x, w, b, y);
   const Plan p = make_plan(s);
   auto batch = [&](int64_t n0, int64_t count, int64_t, Buffers scratch, bool parallel) {
     for (int64_t g = 0; g < s.groups; ++g) {
@@ -313,13 +343,16 @@ void bias_backward(const ConvShape& s, const float* dy, float* db) {
 
 }  // namespace
 
-// Direct tiles where they apply (conv_direct.h), else im2col + GEMM.
+// Direct tiles where they apply (conv_direct.h), a dense layer for a whole-image kernel, else
+// im2col + GEMM.
 void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db) {
   const bool direct_dx = direct_dx_applies(s);
   if (direct_dx && dx) conv2d_direct_dx(s, dy, w, dx);
   if (direct_dw_applies(s)) {
     conv2d_direct_dw(s, x, dy, dw);
+  } else if (whole_image(s)) {
+    whole_image_backward(s, x, w, dy, dx, dw);
   } else {
     gemm_backward(s, x, w, dy, direct_dx ? nullptr : dx, dw);
   }
