@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/conv_direct.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -195,17 +196,6 @@ void pack_col_panel(const void* ctx, int64_t p0, int64_t j0, int64_t K, int64_t 
   }
 }
 
-// sum_i p[i], in eight fixed lanes so it vectorises and gives the same bits every time.
-float sum(const float* p, int64_t n) {
-  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) lane[j] += p[i + j];
-  }
-  for (; i < n; ++i) lane[0] += p[i];
-  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
-}
-
 // A kernel that covers the whole unpadded input (LeNet's C5: a classifier written as a
 // convolution) has a 1x1 output: the convolution is a dense layer on x as [N, C*H*W] rows, with
 // no im2col copy and no col2im.
@@ -329,18 +319,6 @@ void gemm_backward(const ConvShape& s, const float* x, const float* w, const flo
   });
 }
 
-// db[o] += sum_{n,p} dy[n, o, p].
-void bias_backward(const ConvShape& s, const float* dy, float* db) {
-  const int64_t P = s.OH * s.OW;
-  parallel_for(s.O, 1, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      double total = 0;
-      for (int64_t n = 0; n < s.N; ++n) total += sum(dy + (n * s.O + o) * P, P);
-      db[o] += static_cast<float>(total);
-    }
-  });
-}
-
 }  // namespace
 
 // Direct tiles where they apply (conv_direct.h), a dense layer for a whole-image kernel, else
@@ -356,7 +334,7 @@ void conv2d_backward(const ConvShape& s, const float* x, const float* w, const f
   } else {
     gemm_backward(s, x, w, dy, direct_dx ? nullptr : dx, dw);
   }
-  if (db) bias_backward(s, dy, db);
+  if (db) bias_grad(s.N, s.O, s.OH * s.OW, dy, db);
 }
 
 }  // namespace convkit

@@ -29,6 +29,22 @@ double lane_sum(int64_t n, F f) {
   return total;
 }
 
+// sum_i x_i in float over 32 interleaved partial sums (the adds run at throughput, not latency),
+// added in a fixed tree: an order fixed by n alone.
+float sum_f32(int64_t n, const float* x) {
+  constexpr int kWide = 32;
+  float s[kWide] = {};
+  int64_t i = 0;
+  for (; i + kWide <= n; i += kWide) {
+    for (int j = 0; j < kWide; ++j) s[j] += x[i + j];
+  }
+  for (int j = 0; i < n; ++i, ++j) s[j] += x[i];
+  for (int width = kWide / 2; width > 0; width /= 2) {
+    for (int j = 0; j < width; ++j) s[j] += s[j + width];
+  }
+  return s[0];
+}
+
 }  // namespace
 
 double sum_f64(int64_t n, const float* x) {
@@ -58,7 +74,7 @@ void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db) {
   parallel_for(C, rows_grain(N * S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double total = 0.0;
-      for (int64_t n = 0; n < N; ++n) total += sum_f64(S, dy + (n * C + c) * S);
+      for (int64_t n = 0; n < N; ++n) total += sum_f32(S, dy + (n * C + c) * S);
       db[c] += static_cast<float>(total);
     }
   });

@@ -15,7 +15,8 @@ double sum_sq_dev_f64(int64_t n, const float* x, double c);
 
 // y[n, c, s] = x[n, c, s] + b[c] for tensors viewed as [N, C, S]; y may alias x.
 void bias_add(int64_t N, int64_t C, int64_t S, const float* x, const float* b, float* y);
-// db[c] += sum_{n, s} dy[n, c, s] (accumulates, like every parameter gradient).
+// db[c] += sum_{n, s} dy[n, c, s] (accumulates, like every parameter gradient): each row summed in
+// float, in a fixed order, the rows in double.
 void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db);
 // y = alpha a + beta b (b is not read when beta = 0); y may alias a or b.
 void add_scaled(int64_t n, float alpha, const float* a, float beta, const float* b, float* y);
