@@ -8,7 +8,7 @@ const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
 const randomTensor = (shape: Shape, seed: number, scale = 1) => tensor(randomArray(size(shape), rng(seed), scale), shape);
 
 // Shapes [N, C, ...] with odd sizes and batch 1; [N, F] for dense layers.
-const SHAPES: Shape[] = [[1, 3], [5, 17], [1, 6, 28, 28], [3, 5, 7, 9], [2, 4, 1, 1], [2, 3, 5]];
+const SHAPES: Shape[] = [[1, 3], [5, 17], [1, 6, 28, 28], [3, 5, 7, 9], [2, 4, 1, 1], [2, 3, 5], [3, 300]];
 
 function channelOf(shape: Shape, i: number): number {
   const S = size(shape.slice(2));

@@ -30,9 +30,14 @@ double lane_sum(int64_t n, F f) {
 }
 
 // sum_i x_i in float over 32 interleaved partial sums (the adds run at throughput, not latency),
-// added in a fixed tree: an order fixed by n alone.
+// added in a fixed tree; rows shorter than that in order. An order fixed by n alone.
 float sum_f32(int64_t n, const float* x) {
   constexpr int kWide = 32;
+  if (n < kWide) {
+    float total = 0.0f;
+    for (int64_t i = 0; i < n; ++i) total += x[i];
+    return total;
+  }
   float s[kWide] = {};
   int64_t i = 0;
   for (; i + kWide <= n; i += kWide) {
@@ -44,6 +49,9 @@ float sum_f32(int64_t n, const float* x) {
   }
   return s[0];
 }
+
+// Columns per block of a dense layer's bias gradient (double sums on the stack).
+constexpr int64_t kColumns = 256;
 
 }  // namespace
 
@@ -71,6 +79,19 @@ void bias_add(int64_t N, int64_t C, int64_t S, const float* x, const float* b, f
 }
 
 void bias_grad(int64_t N, int64_t C, int64_t S, const float* dy, float* db) {
+  if (S == 1) {  // a dense layer's [N, C]: column sums, a block of columns at a time, rows in order
+    parallel_for((C + kColumns - 1) / kColumns, rows_grain(N * kColumns), [&](int64_t b0, int64_t b1) {
+      for (int64_t c0 = b0 * kColumns; c0 < std::min(C, b1 * kColumns); c0 += kColumns) {
+        const int64_t width = std::min(kColumns, C - c0);
+        double total[kColumns] = {};
+        for (int64_t n = 0; n < N; ++n) {
+          for (int64_t c = 0; c < width; ++c) total[c] += dy[n * C + c0 + c];
+        }
+        for (int64_t c = 0; c < width; ++c) db[c0 + c] += static_cast<float>(total[c]);
+      }
+    });
+    return;
+  }
   parallel_for(C, rows_grain(N * S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       double total = 0.0;
