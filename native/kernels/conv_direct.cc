@@ -19,6 +19,9 @@ constexpr int64_t kNR = 16 * kDirectVectors;  // output pixels per AVX-512 forwa
 constexpr int64_t kItemPixels = 8 * kNR;
 // Forward and dx: at least this share of the lanes must be output pixels (OW / W).
 constexpr double kMinUsefulLanes = 0.6;
+// Forward and dx: a mask table (taps x vectors of 16 pixels, 2 bytes each) of at most 8 MiB; larger
+// images and kernels go through im2col bands instead.
+constexpr int64_t kMaxMaskEntries = int64_t{1} << 22;
 // dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
 constexpr int64_t kMaxDwSums = 4096;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
@@ -286,8 +289,10 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
 
 bool direct_forward_applies(const ConvShape& s) {
 #if defined(CONVKIT_X86_KERNELS)
+  const int64_t vectors = (std::max(s.H, s.OH) * s.W + 15) / 16;
   return current_isa() != Isa::generic && s.stride_h == 1 && s.stride_w == 1 && s.OW <= s.W &&
-         static_cast<double>(s.OW) >= kMinUsefulLanes * static_cast<double>(s.W);
+         static_cast<double>(s.OW) >= kMinUsefulLanes * static_cast<double>(s.W) &&
+         s.KH * s.KW <= kMaxMaskEntries / vectors;
 #else
   (void)s;
   return false;
