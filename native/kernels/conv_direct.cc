@@ -232,7 +232,9 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
   float* dyT = tl_dyT.get(s.N * blocks * P * 16);
   const DwChunks work(s, 4 * (s.O * P + s.C * HW));
   float* partial = tl_sums.get(work.chunks * size);
-  const int64_t R = s.KW == 3 ? kDirectLaneRows : 5;
+  const bool avx512 = current_isa() == Isa::avx512;
+  const auto tile = avx512 ? conv_direct_dw_lanes_tile_avx512 : conv_direct_dw_lanes_tile_avx2;
+  const int64_t R = s.KW == 3 ? (avx512 ? kDirectLaneRows : kDirectLaneRowsAvx2) : (avx512 ? 5 : 1);
   parallel_for(work.chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       float* acc = partial + chunk * size;
@@ -264,7 +266,7 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
                 a.row[r] = x + (n0 * s.C + g * Cg + c) * HW + kh * s.dilation_h * s.W;
               }
               a.acc = acc + (ob * rows + r0) * s.KW * 16;
-              conv_direct_dw_lanes_tile_avx512(a);
+              tile(a);
             }
           }
         }
@@ -303,7 +305,8 @@ bool direct_forward_applies(const ConvShape& s) {
 bool direct_dx_applies(const ConvShape& s) { return s.KH * s.KW > 1 && direct_forward_applies(s); }
 
 bool direct_dw_applies(const ConvShape& s) {
-  return current_isa() == Isa::avx512 && direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
+  return (current_isa() == Isa::avx512 || lanes_apply(s)) && direct_dx_applies(s) &&
+         s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
 }
 
 void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {

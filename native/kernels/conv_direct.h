@@ -1,6 +1,6 @@
 // Direct stride-1 convolution: conv.cc's drivers use it, when it applies, for the forward pass,
-// the input gradient and the weight gradient; the tiles are per ISA (forward and dx on AVX-512
-// and AVX2, dw on AVX-512).
+// the input gradient and the weight gradient; the tiles are per ISA (AVX-512 all, AVX2 forward, dx
+// and the lanes dw tile).
 #pragma once
 #include <cstdint>
 
@@ -65,7 +65,8 @@ void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
 // Weight-gradient tile with 16 output channels in the lanes, for unpadded convolutions of kernel
 // width KW (3 or 5) and horizontal dilation 1: R input rows (channel c, tap row kh) x KW taps.
 // dyT holds dy transposed, 16 output channels per pixel.
-constexpr int kDirectLaneRows = 9;  // R <= 9 for KW = 3, R <= 5 for KW = 5
+constexpr int kDirectLaneRows = 9;  // AVX-512: R <= 9 for KW = 3, R <= 5 for KW = 5
+constexpr int kDirectLaneRowsAvx2 = 2;  // AVX2 (two ymm per pixel): R <= 2 for KW = 3, R = 1 for KW = 5
 
 struct DirectDwLanesTile {
   const float* dyT;                       // image 0: dyT[(oh*OW + ow)*16 + l] = dy[o0 + l, oh, ow]
@@ -79,6 +80,7 @@ struct DirectDwLanesTile {
 // acc[(r*KW + kw)*16 + l] += sum_{n < images} sum_{oh < OH, ow < OW} dyT[n*dyT_image + (oh*OW + ow)*16 + l] *
 // row[r][n*x_image + oh*W + ow + kw].
 void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& tile);
+void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& tile);
 
 // Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does
 // not depend on the thread count, except dw, whose per-chunk sums are added in chunk order.
@@ -87,7 +89,8 @@ void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& tile);
 bool direct_forward_applies(const ConvShape& s);
 // The input gradient (a stride-1 convolution of dy): where the forward applies, for kernels > 1x1.
 bool direct_dx_applies(const ConvShape& s);
-// The weight gradient: where dx applies on AVX-512, and the per-chunk partial sums stay small.
+// The weight gradient: where dx applies and the per-chunk partial sums stay small, on AVX-512, or
+// on AVX2 for unpadded convolutions with 16k filters (the lanes tile).
 bool direct_dw_applies(const ConvShape& s);
 
 // y = conv(x, w) + b (b may be null).

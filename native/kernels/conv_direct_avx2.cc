@@ -1,4 +1,4 @@
-// AVX2 forward tile of the direct stride-1 convolution (conv_direct.cc's driver): MR <= 6 output
+// AVX2 tiles of the direct stride-1 convolution (conv_direct.cc's driver). Forward: MR <= 6 output
 // channels x one vector of 16 output pixels (two ymm), 12 accumulators of the 16 ymm registers.
 // vmaskmovps reads each tap's input in place (a lane outside the input reads 0, and faults only
 // where its mask is set). Only intrinsics and plain loops here (see gemm_avx512.cc).
@@ -48,12 +48,63 @@ void tile(const DirectTile& a) {
   }
 }
 
+// Without predictive commoning: see conv_direct_avx512.cc.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-predictive-commoning")
+#endif
+// acc[(r*KW + kw)*16 + l] += sum_n sum_{oh, ow} dyT[n*dyT_image + (oh*OW + ow)*16 + l] *
+// row[r][n*x_image + oh*W + ow + kw]: 16 filters as two ymm, R*KW*2 <= 12 accumulators.
+template <int KW, int R>
+void dw_lanes_tile(const DirectDwLanesTile& a) {
+  __m256 acc[R][KW][2];
+  for (int r = 0; r < R; ++r) {
+    for (int kw = 0; kw < KW; ++kw) {
+      acc[r][kw][0] = _mm256_loadu_ps(a.acc + (r * KW + kw) * 16);
+      acc[r][kw][1] = _mm256_loadu_ps(a.acc + (r * KW + kw) * 16 + 8);
+    }
+  }
+  for (int64_t n = 0; n < a.images; ++n) {
+    const float* dyT = a.dyT + n * a.dyT_image;
+    for (int64_t oh = 0; oh < a.OH; ++oh) {
+      const float* row[R];
+      for (int r = 0; r < R; ++r) row[r] = a.row[r] + n * a.x_image + oh * a.W;
+      for (int64_t ow = 0; ow < a.OW; ++ow, dyT += 16) {
+        const __m256 d0 = _mm256_loadu_ps(dyT), d1 = _mm256_loadu_ps(dyT + 8);
+        for (int r = 0; r < R; ++r) {
+          for (int kw = 0; kw < KW; ++kw) {
+            const __m256 xv = _mm256_broadcast_ss(row[r] + ow + kw);
+            acc[r][kw][0] = _mm256_fmadd_ps(d0, xv, acc[r][kw][0]);
+            acc[r][kw][1] = _mm256_fmadd_ps(d1, xv, acc[r][kw][1]);
+          }
+        }
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int kw = 0; kw < KW; ++kw) {
+      _mm256_storeu_ps(a.acc + (r * KW + kw) * 16, acc[r][kw][0]);
+      _mm256_storeu_ps(a.acc + (r * KW + kw) * 16 + 8, acc[r][kw][1]);
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
 using Tile = void (*)(const DirectTile&);
+using LanesTile = void (*)(const DirectDwLanesTile&);
 
 constexpr Tile by_rows[kDirectRowsAvx2] = {tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>};
+constexpr LanesTile lanes3[kDirectLaneRowsAvx2] = {dw_lanes_tile<3, 1>, dw_lanes_tile<3, 2>};
 
 }  // namespace
 
 void conv_direct_tile_avx2(const DirectTile& a) { by_rows[a.MR - 1](a); }
+
+void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& a) {
+  if (a.KW == 5) return dw_lanes_tile<5, 1>(a);
+  lanes3[a.R - 1](a);
+}
 
 }  // namespace convkit
