@@ -327,9 +327,8 @@ void conv2d_backward(const ConvShape& s, const float* x, const float* w, const f
                      float* db) {
   const bool direct_dx = direct_dx_applies(s);
   if (direct_dx && dx) conv2d_direct_dx(s, dy, w, dx);
-  if (direct_dw_applies(s)) {
-    conv2d_direct_dw(s, x, dy, dw);
-  } else if (whole_image(s)) {
+  if (direct_dw_applies(s)) return conv2d_direct_dw(s, x, dy, dw, db);
+  if (whole_image(s)) {
     whole_image_backward(s, x, w, dy, dx, dw);
   } else {
     gemm_backward(s, x, w, dy, direct_dx ? nullptr : dx, dw);

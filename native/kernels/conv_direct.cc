@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/elementwise.h"
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -28,6 +29,7 @@ constexpr int64_t kMaxDwSums = 4096;
 constexpr int64_t kDwImageBytes = 24 * 1024;
 
 thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_out, tl_sums;
+thread_local std::vector<double> tl_bias;
 
 // Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16 (whole
 // AVX-512 tiles).
@@ -209,12 +211,25 @@ bool unpadded(const ConvShape& s) {
 }
 
 // Images of one thread's chunk, and images per pass so that their dy and x planes stay in L1.
+// With db, each chunk also sums its images' dy planes while they are in cache (bias[chunk*O + o]),
+// and add_bias adds the chunks up in order.
 struct DwChunks {
   int64_t chunks, block;
-  DwChunks(const ConvShape& s, int64_t image_bytes) {
+  double* bias;
+  DwChunks(const ConvShape& s, int64_t image_bytes, const float* db) {
     const int64_t threads = num_threads();
     chunks = threads > 1 && s.N >= threads ? threads : 1;
     block = std::max<int64_t>(1, kDwImageBytes / image_bytes);
+    tl_bias.assign(db ? static_cast<size_t>(chunks * s.O) : 0, 0.0);
+    bias = db ? tl_bias.data() : nullptr;
+  }
+  void add_bias(const ConvShape& s, float* db) const {
+    if (!db) return;
+    for (int64_t o = 0; o < s.O; ++o) {
+      double total = 0.0;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += bias[chunk * s.O + o];
+      db[o] += static_cast<float>(total);
+    }
   }
 };
 
@@ -226,11 +241,11 @@ bool lanes_apply(const ConvShape& s) {
 
 // dW_g[o, c, kh, kw] += sum_n sum_{oh, ow} dy[n, g*Og + o, oh, ow] x[n, g*Cg + c, oh + kh*dh, ow + kw],
 // each chunk's sums apart, then added in chunk order.
-void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
+void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, HW = s.H * s.W, rows = Cg * s.KH;
   const int64_t blocks = s.O / 16, P = s.OH * s.OW, size = s.O * rows * s.KW;
   float* dyT = tl_dyT.get(s.N * blocks * P * 16);
-  const DwChunks work(s, 4 * (s.O * P + s.C * HW));
+  const DwChunks work(s, 4 * (s.O * P + s.C * HW), db);
   float* partial = tl_sums.get(work.chunks * size);
   const bool avx512 = current_isa() == Isa::avx512;
   const auto tile = avx512 ? conv_direct_dw_lanes_tile_avx512 : conv_direct_dw_lanes_tile_avx2;
@@ -240,11 +255,12 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
       float* acc = partial + chunk * size;
       std::memset(acc, 0, sizeof(float) * size);
       const int64_t n_begin = s.N * chunk / work.chunks, n_end = s.N * (chunk + 1) / work.chunks;
-      // The chunk's images of dy, transposed.
+      // The chunk's images of dy, transposed (and summed for db).
       for (int64_t b = n_begin * blocks; b < n_end * blocks; ++b) {
         for (int64_t l = 0; l < 16; ++l) {
           const float* plane = dy + (b * 16 + l) * P;
           for (int64_t p = 0; p < P; ++p) dyT[(b * P + p) * 16 + l] = plane[p];
+          if (work.bias) work.bias[chunk * s.O + (b * 16 + l) % s.O] += sum_f32(P, plane);
         }
       }
       for (int64_t n0 = n_begin; n0 < n_end; n0 += work.block) {
@@ -284,7 +300,7 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw) {
         }
       }
     }
-  });
+  });  work.add_bias(s, db);
 }
 
 }  // namespace
@@ -320,13 +336,13 @@ void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float
 // dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]]: by dw_lanes
 // where it applies; else images in one chunk per thread, each chunk's 16-lane sums apart, then
 // added up in chunk and lane order.
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw) {
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw);
+  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw, db);
   const float* dyv = direct_dy(s, dy);
-  const DwChunks work(s, 4 * (Og * geo.P + Cg * HW));
+  const DwChunks work(s, 4 * (Og * geo.P + Cg * HW), db);
   const int64_t chunks = work.chunks, block = work.block, sums = s.O * K * 16;
   float* partial = tl_sums.get(chunks * sums);
   // Unpadded: reads of vector v reach x[16v + 15 + max_offset], inside the plane while that is < HW.
@@ -370,6 +386,10 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float
             }
           }
         }
+        // db from the block's dy planes while the tiles have left them in cache.
+        for (int64_t i = n0 * s.O; work.bias && i < (n0 + a.images) * s.O; ++i) {
+          work.bias[chunk * s.O + i % s.O] += sum_f32(geo.P, dyv + i * geo.P);
+        }
       }
     }
   });
@@ -382,7 +402,7 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float
       }
       dw[i] += total;
     }
-  });
+  });  work.add_bias(s, db);
 }
 
 }  // namespace convkit

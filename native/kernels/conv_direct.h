@@ -99,7 +99,7 @@ void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, c
 // dx = dL/dx (overwritten), given dy = dL/dy.
 void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float* dx);
 
-// dw += dL/dw, given dy = dL/dy.
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw);
+// dw += dL/dw and, unless db is null, db += dL/db, given dy = dL/dy.
+void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
 
 }  // namespace convkit

@@ -29,8 +29,12 @@ double lane_sum(int64_t n, F f) {
   return total;
 }
 
-// sum_i x_i in float over 32 interleaved partial sums (the adds run at throughput, not latency),
-// added in a fixed tree; rows shorter than that in order. An order fixed by n alone.
+// Columns per block of a dense layer's bias gradient (double sums on the stack).
+constexpr int64_t kColumns = 256;
+
+}  // namespace
+
+// 32 partial sums: the adds run at throughput, not latency.
 float sum_f32(int64_t n, const float* x) {
   constexpr int kWide = 32;
   if (n < kWide) {
@@ -49,11 +53,6 @@ float sum_f32(int64_t n, const float* x) {
   }
   return s[0];
 }
-
-// Columns per block of a dense layer's bias gradient (double sums on the stack).
-constexpr int64_t kColumns = 256;
-
-}  // namespace
 
 double sum_f64(int64_t n, const float* x) {
   return lane_sum(n, [x](int64_t i) { return static_cast<double>(x[i]); });

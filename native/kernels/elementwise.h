@@ -8,6 +8,9 @@ namespace convkit {
 // sum_i x_i in double, in an order fixed by n alone (eight interleaved partial sums, so that the
 // adds run at throughput rather than latency).
 double sum_f64(int64_t n, const float* x);
+// sum_i x_i in float: 32 interleaved partial sums added in a fixed tree (rows shorter than that in
+// order), an order fixed by n alone; fast, for the many short rows of bias gradients.
+float sum_f32(int64_t n, const float* x);
 // sum_i a_i b_i in double, in the same fixed order.
 double dot_f64(int64_t n, const float* a, const float* b);
 // sum_i (x_i - c)^2 in double, in the same fixed order.
