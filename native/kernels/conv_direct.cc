@@ -30,6 +30,8 @@ constexpr int64_t kDwImageBytes = 24 * 1024;
 
 thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_out, tl_sums;
 thread_local std::vector<double> tl_bias;
+thread_local std::vector<int64_t> tl_pair_offset;
+thread_local std::vector<const uint16_t*> tl_pair_mask;
 
 // Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16 (whole
 // AVX-512 tiles).
@@ -100,9 +102,8 @@ ForwardTile forward_tile() {
 }
 
 // Weights for forward tiles of `rows` output channels: block [o0, o0 + mb) of group g at
-// (g*Og + o0)*taps*Cg, holding
-// wp[(t*Cg + c)*mb + m] = w[g*Og + o0 + m, c, t]. With `flipped`, s is conv_transposed(forward)
-// and w the forward weights, [C, Og, KH, KW] per group in s's terms: wp takes
+// (g*Og + o0)*taps*Cg holds wp[(t*Cg + c)*mb + m] = w[g*Og + o0 + m, c, t]. With `flipped`, s is
+// transposed(forward) and w the forward weights, [C, Og, KH, KW] per group in s's terms: wp takes
 // w[g*Cg + c, o0 + m, taps - 1 - t].
 const float* pack_weights(const ConvShape& s, const float* w, bool flipped, int64_t rows) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
@@ -125,7 +126,7 @@ const float* pack_weights(const ConvShape& s, const float* w, bool flipped, int6
 }
 
 // Copies the valid pixels of virtual planes (rows Wv apart, pixels [p0, p1) of each, `Og` planes
-// `ld` floats apart) into compact NCHW planes of OH x OW, P_out floats apart.
+// `ld` floats apart) into compact NCHW planes of OH x OW.
 void compact(const ConvShape& s, int64_t Wv, const float* in, int64_t ld, int64_t p0, int64_t p1, int64_t Og,
              float* out) {
   for (int64_t o = 0; o < Og; ++o) {
@@ -294,13 +295,15 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
     for (int64_t ob = b0; ob < b1; ++ob) {
       for (int64_t k = 0; k < rows * s.KW; ++k) {
         for (int64_t l = 0; l < 16; ++l) {
+          const float* sums = partial + (ob * rows * s.KW + k) * 16 + l;
           float total = 0.0f;
-          for (int64_t chunk = 0; chunk < work.chunks; ++chunk) total += partial[chunk * size + (ob * rows * s.KW + k) * 16 + l];
+          for (int64_t chunk = 0; chunk < work.chunks; ++chunk) total += sums[chunk * size];
           dw[(ob * 16 + l) * rows * s.KW + k] += total;
         }
       }
     }
-  });  work.add_bias(s, db);
+  });
+  work.add_bias(s, db);
 }
 
 }  // namespace
@@ -337,10 +340,10 @@ void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float
 // where it applies; else images in one chunk per thread, each chunk's 16-lane sums apart, then
 // added up in chunk and lane order.
 void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
+  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw, db);
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw, db);
   const float* dyv = direct_dy(s, dy);
   const DwChunks work(s, 4 * (Og * geo.P + Cg * HW), db);
   const int64_t chunks = work.chunks, block = work.block, sums = s.O * K * 16;
@@ -348,8 +351,10 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float
   // Unpadded: reads of vector v reach x[16v + 15 + max_offset], inside the plane while that is < HW.
   const int64_t max_offset = m.offset.back();
   // Pair k = (c, t) of a group: its input plane and tap offset, and its tap's mask row.
-  std::vector<int64_t> pair_offset(static_cast<size_t>(K));
-  std::vector<const uint16_t*> pair_mask(static_cast<size_t>(K));
+  std::vector<int64_t>& pair_offset = tl_pair_offset;
+  std::vector<const uint16_t*>& pair_mask = tl_pair_mask;
+  pair_offset.resize(static_cast<size_t>(K));
+  pair_mask.resize(static_cast<size_t>(K));
   for (int64_t k = 0; k < K; ++k) {
     pair_offset[static_cast<size_t>(k)] = k / taps * HW + m.offset[static_cast<size_t>(k % taps)];
     pair_mask[static_cast<size_t>(k)] = m.mask.data() + k % taps * geo.V;
@@ -402,7 +407,8 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float
       }
       dw[i] += total;
     }
-  });  work.add_bias(s, db);
+  });
+  work.add_bias(s, db);
 }
 
 }  // namespace convkit

@@ -36,6 +36,7 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
     _mm_prefetch(reinterpret_cast<const char*>(c), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + 16 * V - 1), _MM_HINT_T0);
   }
+#pragma GCC unroll 2
   for (int64_t k = 0; k < K; ++k) {
     __m512 b[V];
 #pragma GCC unroll 2
