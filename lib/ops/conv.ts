@@ -88,9 +88,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   expect4d(x, 'x');
   expect4d(w, 'w');
   const g = geometry(x.shape, w.shape, opts);
-  if (b !== null) expectShape(b, [g.outShape[1]], 'b', `the output channels of w ${formatShape(w.shape)}`);
+  if (b !== null) expectShape(b, [g.outShape[1]], 'b', () => `the output channels of w ${formatShape(w.shape)}`);
   const y = opts.out ?? zeros(g.outShape);
-  expectShape(y, g.outShape, 'out', `conv2d of x ${formatShape(x.shape)} and w ${formatShape(w.shape)}`);
+  expectShape(y, g.outShape, 'out', () => `conv2d of x ${formatShape(x.shape)} and w ${formatShape(w.shape)}`);
   expectDisjoint(x, y, 'x', 'out');
   nativeForward(x.data, w.data, b ? b.data : null, y.data, ...g.native);
   return y;
@@ -118,14 +118,14 @@ export function conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, opts: Conv2dBac
   expect4d(x, 'x');
   expect4d(w, 'w');
   const g = geometry(x.shape, w.shape, opts);
-  expectShape(dy, g.outShape, 'dy', `the output of conv2d of x ${formatShape(x.shape)} and w ${formatShape(w.shape)}`);
+  expectShape(dy, g.outShape, 'dy', () => `the output of conv2d of x ${formatShape(x.shape)} and w ${formatShape(w.shape)}`);
   const needDx = opts.needDx ?? true;
   const dx = needDx ? opts.dx ?? zeros(x.shape) : null;
   const dw = opts.dw ?? zeros(w.shape);
   const db = opts.db === undefined ? zeros([g.outShape[1]]) : opts.db;
   if (dx) expectShape(dx, x.shape, 'dx', 'the shape of x');
   expectShape(dw, w.shape, 'dw', 'the shape of w');
-  if (db) expectShape(db, [g.outShape[1]], 'db', `the output channels of w ${formatShape(w.shape)}`);
+  if (db) expectShape(db, [g.outShape[1]], 'db', () => `the output channels of w ${formatShape(w.shape)}`);
   if (dx) {
     for (const [t, name] of [[x, 'x'], [w, 'w'], [dy, 'dy'], [dw, 'dw'], [db, 'db']] as const) {
       if (t) expectDisjoint(dx, t, 'dx', name);

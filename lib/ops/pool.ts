@@ -59,7 +59,7 @@ export function pool2dOutputShape(xShape: Shape, opts: Pool2dOptions): number[] 
 
 function output(given: Tensor | undefined, shape: Shape, x: Tensor, what: string): Tensor {
   const y = given ?? zeros(shape);
-  expectShape(y, shape, 'out', `${what} of x ${formatShape(x.shape)}`);
+  expectShape(y, shape, 'out', () => `${what} of x ${formatShape(x.shape)}`);
   expectDisjoint(x, y, 'x', 'out');
   return y;
 }
@@ -87,7 +87,7 @@ export function maxPool2dBackward(dy: Tensor, indices: Int32Array, xShape: Shape
   expectImageShape(xShape, 'xShape');
   const [N, C, H, W] = xShape;
   const [, , OH, OW] = dy.shape;
-  expectShape(dy, [N, C, OH, OW], 'dy', `N and C of xShape ${formatShape(xShape)}`);
+  expectShape(dy, [N, C, OH, OW], 'dy', () => `N and C of xShape ${formatShape(xShape)}`);
   if (!(indices instanceof Int32Array) || indices.length !== dy.size) {
     throw new RangeError(`indices must be an Int32Array of ${dy.size} elements, like dy ${formatShape(dy.shape)}`);
   }
@@ -110,7 +110,7 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOptions & { out?: Tensor }):
 /** dx = dL/dx of avgPool2d(x, opts) given dy (dx overwritten). */
 export function avgPool2dBackward(dy: Tensor, xShape: Shape, opts: AvgPool2dOptions & { dx?: Tensor }): Tensor {
   const g = geometry(xShape, opts);
-  expectShape(dy, g.outShape, 'dy', `avgPool2d of x ${formatShape(xShape)}`);
+  expectShape(dy, g.outShape, 'dy', () => `avgPool2d of x ${formatShape(xShape)}`);
   const dx = opts.dx ?? zeros(xShape);
   expectShape(dx, xShape, 'dx', 'xShape');
   expectDisjoint(dy, dx, 'dy', 'dx');
@@ -132,7 +132,7 @@ export function globalAvgPool2d(x: Tensor, out?: Tensor): Tensor {
 export function globalAvgPool2dBackward(dy: Tensor, xShape: Shape, dx?: Tensor): Tensor {
   expectImageShape(xShape, 'xShape');
   const [N, C, H, W] = xShape;
-  expectShape(dy, [N, C, 1, 1], 'dy', `globalAvgPool2d of x ${formatShape(xShape)}`);
+  expectShape(dy, [N, C, 1, 1], 'dy', () => `globalAvgPool2d of x ${formatShape(xShape)}`);
   const grad = dx ?? zeros(xShape);
   expectShape(grad, xShape, 'dx', 'xShape');
   expectDisjoint(dy, grad, 'dy', 'dx');

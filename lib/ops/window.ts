@@ -23,10 +23,11 @@ export function expect4d(t: unknown, name: string): asserts t is Tensor {
 }
 
 /** Throws unless `t` (a preallocated output or gradient) is a Tensor of exactly `shape`. */
-export function expectShape(t: unknown, shape: Shape, name: string, what: string): asserts t is Tensor {
+export function expectShape(t: unknown, shape: Shape, name: string, what: string | (() => string)): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${name} must be a Tensor`);
   if (!sameShape(t.shape, shape)) {
-    throw new RangeError(`${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (${what})`);
+    const why = typeof what === 'string' ? what : what();
+    throw new RangeError(`${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (${why})`);
   }
 }
 
