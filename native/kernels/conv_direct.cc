@@ -172,6 +172,7 @@ void forward(const ConvShape& s, const float* x, const float* w, bool flipped, c
           a.P = in_place ? Pout : kItemPixels;
           a.MR = static_cast<int>(std::min(ft.rows, Og - o0));
           a.NV = static_cast<int>(std::min(ft.vectors, (last - p0 + 15) / 16));
+          a.sparse_taps = flipped;
           ft.fn(a);
         }
       }

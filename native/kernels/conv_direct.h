@@ -30,6 +30,8 @@ struct DirectTile {
   float* y;                // the block's first output channel, at the tile's first pixel
   int64_t P;               // output channel stride
   int MR, NV;              // 1 <= MR <= kDirectRows, 1 <= NV <= kDirectVectors
+  // Many taps read only padding at the tile's ends (an input gradient): worth checking per vector.
+  bool sparse_taps;
 };
 
 // y[m*P + 16v + l] = bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l] for

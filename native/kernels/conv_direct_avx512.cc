@@ -9,9 +9,31 @@
 namespace convkit {
 namespace {
 
+// One tap of tile(): acc[m][v] += sum_c w[c*MR + m] * x[c*HW + 16v + l] for the vectors
+// LO <= v < HI (the others read only padding for this tap).
+template <int MR, int NV, int LO, int HI>
+inline void tap(const DirectTile& a, const float* x, const float* w, const __mmask16 (&mask)[NV],
+                __m512 (&acc)[MR][NV]) {
+  for (int64_t c = 0; c < a.C; ++c, x += a.HW, w += MR) {
+    __m512 in[NV];
+#pragma GCC unroll 3
+    for (int v = LO; v < HI; ++v) in[v] = _mm512_maskz_loadu_ps(mask[v], x + 16 * v);
+#pragma GCC unroll 3
+    for (int v = LO; v < HI; ++v) _mm_prefetch(reinterpret_cast<const char*>(x + 16 * (NV + v)), _MM_HINT_T0);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m512 wm = _mm512_set1_ps(w[m]);
+#pragma GCC unroll 3
+      for (int v = LO; v < HI; ++v) acc[m][v] = _mm512_fmadd_ps(wm, in[v], acc[m][v]);
+    }
+  }
+}
+
 // y[m*P + 16v + l] = b[m] + sum_{t < taps} sum_{c < C} w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l]
-// over lanes l of mask[t*mask_ld + v] (other lanes contribute 0); stores lanes of store[v].
-template <int MR, int NV>
+// over lanes l of mask[t*mask_ld + v] (other lanes contribute 0); stores lanes of store[v]. With
+// kSkip a tap leaves out the vectors at either end that read only padding (dx's 'full'
+// convolutions have many); without, only taps that read nothing else.
+template <int MR, int NV, bool kSkip>
 void tile(const DirectTile& a) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
@@ -20,30 +42,31 @@ void tile(const DirectTile& a) {
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) acc[m][v] = bias;
   }
-  const float* w = a.w;
   for (int64_t t = 0; t < a.taps; ++t) {
     __mmask16 mask[NV];
-    unsigned any = 0;
+    int lo = NV, hi = 0;
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) any |= mask[v] = a.mask[t * a.mask_ld + v];
-    // A tap that reads only padding adds nothing (dx's 'full' convolutions have many).
-    if (any == 0) {
-      w += a.C * MR;
-      continue;
+    for (int v = 0; v < NV; ++v) {
+      mask[v] = a.mask[t * a.mask_ld + v];
+      if (mask[v] != 0) {
+        lo = v < lo ? v : lo;
+        hi = v + 1;
+      }
     }
     const float* x = a.x + a.offset[t];
-    for (int64_t c = 0; c < a.C; ++c, x += a.HW, w += MR) {
-      __m512 in[NV];
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) in[v] = _mm512_maskz_loadu_ps(mask[v], x + 16 * v);
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(x + 16 * (NV + v)), _MM_HINT_T0);
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        const __m512 wm = _mm512_set1_ps(w[m]);
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(wm, in[v], acc[m][v]);
-      }
+    const float* w = a.w + t * a.C * MR;
+    if (!kSkip || (lo == 0 && hi == NV)) {
+      if (hi > 0) tap<MR, NV, 0, NV>(a, x, w, mask, acc);
+      continue;
+    }
+    switch (lo * 4 + hi) {
+      case 0 * 4 + 1: tap<MR, NV, 0, 1>(a, x, w, mask, acc); break;
+      case 0 * 4 + 2: tap<MR, NV, 0, (NV < 2 ? NV : 2)>(a, x, w, mask, acc); break;
+      case 0 * 4 + 3: tap<MR, NV, 0, NV>(a, x, w, mask, acc); break;
+      case 1 * 4 + 2: tap<MR, NV, (NV < 2 ? 0 : 1), (NV < 2 ? NV : 2)>(a, x, w, mask, acc); break;
+      case 1 * 4 + 3: tap<MR, NV, (NV < 2 ? 0 : 1), NV>(a, x, w, mask, acc); break;
+      case 2 * 4 + 3: tap<MR, NV, (NV < 3 ? 0 : 2), NV>(a, x, w, mask, acc); break;
+      default: break;  // only padding
     }
   }
 #pragma GCC unroll 8
@@ -143,11 +166,13 @@ void dw_lanes_tile(const DirectDwLanesTile& a) {
 using Tile = void (*)(const DirectTile&);
 using DwTile = void (*)(const DirectDwTile&);
 
-template <int MR>
-constexpr Tile by_vectors[kDirectVectors] = {tile<MR, 1>, tile<MR, 2>, tile<MR, 3>};
+template <int MR, bool kSkip>
+constexpr Tile by_vectors[kDirectVectors] = {tile<MR, 1, kSkip>, tile<MR, 2, kSkip>, tile<MR, 3, kSkip>};
 
-constexpr const Tile* by_rows[kDirectRows] = {by_vectors<1>, by_vectors<2>, by_vectors<3>, by_vectors<4>,
-                                              by_vectors<5>, by_vectors<6>, by_vectors<7>, by_vectors<8>};
+template <bool kSkip>
+constexpr const Tile* by_rows[kDirectRows] = {by_vectors<1, kSkip>, by_vectors<2, kSkip>, by_vectors<3, kSkip>,
+                                              by_vectors<4, kSkip>, by_vectors<5, kSkip>, by_vectors<6, kSkip>,
+                                              by_vectors<7, kSkip>, by_vectors<8, kSkip>};
 
 template <int MR>
 constexpr DwTile by_pairs[kDirectPairs] = {dw_tile<MR, 1>, dw_tile<MR, 2>, dw_tile<MR, 3>, dw_tile<MR, 4>};
@@ -167,7 +192,9 @@ constexpr LanesTile lanes5[5] = {dw_lanes_tile<5, 1>, dw_lanes_tile<5, 2>, dw_la
 
 void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& a) { (a.KW == 3 ? lanes3 : lanes5)[a.R - 1](a); }
 
-void conv_direct_tile_avx512(const DirectTile& a) { by_rows[a.MR - 1][a.NV - 1](a); }
+void conv_direct_tile_avx512(const DirectTile& a) {
+  (a.sparse_taps ? by_rows<true> : by_rows<false>)[a.MR - 1][a.NV - 1](a);
+}
 
 void conv_direct_dw_tile_avx512(const DirectDwTile& a) { dw_by_rows[a.MR - 1][a.NT - 1](a); }
 
