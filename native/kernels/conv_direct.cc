@@ -3,6 +3,7 @@
 #include "kernels/conv_direct.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -50,8 +51,10 @@ Geometry geometry(const ConvShape& s) {
 // Tap offsets and lane masks for one geometry: mask[t*V + v] holds the lanes of vector v that are
 // output pixels whose input for tap t lies inside the image; valid[v] the lanes that are output
 // pixels.
+using MaskKey = std::array<int64_t, 10>;
+
 struct Masks {
-  std::vector<int64_t> key;
+  MaskKey key;
   std::vector<int64_t> offset;
   std::vector<uint16_t> mask, valid;
 };
@@ -60,7 +63,7 @@ constexpr size_t kMaskCache = 8;
 thread_local std::vector<Masks> tl_masks;
 
 const Masks& masks(const ConvShape& s) {
-  const std::vector<int64_t> key{s.H, s.W, s.OH, s.OW, s.KH, s.KW, s.pad_top, s.pad_left, s.dilation_h, s.dilation_w};
+  const MaskKey key{s.H, s.W, s.OH, s.OW, s.KH, s.KW, s.pad_top, s.pad_left, s.dilation_h, s.dilation_w};
   auto& cache = tl_masks;
   for (const Masks& m : cache) {
     if (m.key == key) return m;
