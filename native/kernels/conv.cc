@@ -50,8 +50,7 @@ Plan make_plan(const ConvShape& s) {
   p.Og = s.O / s.groups;
   p.K = p.Cg * s.KH * s.KW;
   p.P = s.OH * s.OW;
-  const int64_t threads = num_threads();
-  p.chunks = threads > 1 && s.N >= threads ? threads : 1;
+  p.chunks = image_chunks(s.N);
   const int64_t per_chunk = (s.N + p.chunks - 1) / p.chunks;
   p.images = std::max<int64_t>(1, std::min({(kMinCols + p.P - 1) / p.P, per_chunk, kColCap / p.K / p.P}));
   const int64_t max_rows = p.images > 1 ? s.OH : std::max<int64_t>(1, kColCap / p.K / s.OW);
@@ -210,10 +209,7 @@ void whole_image_forward(const ConvShape& s, const float* x, const float* w, con
   for (int64_t g = 0; g < s.groups; ++g) {
     sgemm(false, true, s.N, Og, K, 1.0f, x + g * K, image, w + g * Og * K, K, 0.0f, y + g * Og, s.O);
   }
-  if (!b) return;
-  for (int64_t n = 0; n < s.N; ++n) {
-    for (int64_t o = 0; o < s.O; ++o) y[n * s.O + o] += b[o];
-  }
+  if (b) bias_add(s.N, s.O, 1, y, b, y);
 }
 
 // dW_g += dY_g^T X_g, dX_g = dY_g W_g (skipped when dx is null).
@@ -226,6 +222,11 @@ void whole_image_backward(const ConvShape& s, const float* x, const float* w, co
 }
 
 }  // namespace
+
+int64_t image_chunks(int64_t N) {
+  const int64_t threads = num_threads();
+  return threads > 1 && N >= threads ? threads : 1;
+}
 
 // y[n, g*Og + o, p] = b[g*Og + o] + sum_k W_g[o, k] col_{n,g}[k, p]
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
@@ -259,13 +260,8 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
         }
       }
     }
-    if (!b) return;
-    for (int64_t n = n0; n < n0 + count; ++n) {
-      for (int64_t o = 0; o < s.O; ++o) {
-        float* row = y + (n * s.O + o) * p.P;
-        for (int64_t i = 0; i < p.P; ++i) row[i] += b[o];
-      }
-    }
+    float* yb = y + n0 * s.O * p.P;
+    if (b) bias_add(count, s.O, p.P, yb, b, yb);
   };
   for_each_batch(s, p, batch, [](int64_t) {});
 }
@@ -325,13 +321,16 @@ void gemm_backward(const ConvShape& s, const float* x, const float* w, const flo
 // im2col + GEMM.
 void conv2d_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db) {
-  const bool direct_dx = direct_dx_applies(s);
-  if (direct_dx && dx) conv2d_direct_dx(s, dy, w, dx);
-  if (direct_dw_applies(s)) return conv2d_direct_dw(s, x, dy, dw, db);
+  const bool direct_dx = direct_dx_applies(s), direct_dw = direct_dw_applies(s);
+  if (direct_dx || direct_dw) {
+    conv2d_direct_backward(s, x, w, dy, direct_dx ? dx : nullptr, direct_dw ? dw : nullptr, direct_dw ? db : nullptr);
+  }
+  if (direct_dw) return;
+  if (direct_dx) dx = nullptr;
   if (whole_image(s)) {
     whole_image_backward(s, x, w, dy, dx, dw);
   } else {
-    gemm_backward(s, x, w, dy, direct_dx ? nullptr : dx, dw);
+    gemm_backward(s, x, w, dy, dx, dw);
   }
   if (db) bias_grad(s.N, s.O, s.OH * s.OW, dy, db);
 }

@@ -26,6 +26,10 @@ void im2col(const ConvShape& s, int64_t C, const float* x, int64_t oh0, int64_t 
 // into.
 void col2im(const ConvShape& s, int64_t C, const float* col, int64_t ld, int64_t oh0, int64_t oh1, float* dx);
 
+// Chunks a convolution splits its images into: one per thread when there are at least as many
+// images as threads, else one (the work inside is split instead).
+int64_t image_chunks(int64_t N);
+
 // y[n, o] = b[o] + sum_{k < C/groups} w[o, k] ⋆ x[n, g*C/groups + k], g = o / (O/groups);
 // b may be null.
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);

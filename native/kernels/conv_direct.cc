@@ -222,8 +222,7 @@ struct DwChunks {
   int64_t chunks, block;
   double* bias;
   DwChunks(const ConvShape& s, int64_t image_bytes, const float* db) {
-    const int64_t threads = num_threads();
-    chunks = threads > 1 && s.N >= threads ? threads : 1;
+    chunks = image_chunks(s.N);
     block = std::max<int64_t>(1, kDwImageBytes / image_bytes);
     tl_bias.assign(db ? static_cast<size_t>(chunks * s.O) : 0, 0.0);
     bias = db ? tl_bias.data() : nullptr;
@@ -336,19 +335,16 @@ void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, c
   forward(s, x, w, false, b, y);
 }
 
-void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  forward(transposed(s), direct_dy(s, dy), w, true, nullptr, dx);
-}
 
-// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]]: by dw_lanes
-// where it applies; else images in one chunk per thread, each chunk's 16-lane sums apart, then
+namespace {
+
+// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]] by masked tiles,
+// dyv = direct_dy(s, dy): images in one chunk per thread, each chunk's 16-lane sums apart, then
 // added up in chunk and lane order.
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
-  if (lanes_apply(s)) return dw_lanes(s, x, dy, dw, db);
+void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  const float* dyv = direct_dy(s, dy);
   const DwChunks work(s, 4 * (Og * geo.P + Cg * HW), db);
   const int64_t chunks = work.chunks, block = work.block, sums = s.O * K * 16;
   float* partial = tl_sums.get(chunks * sums);
@@ -413,6 +409,17 @@ void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float
     }
   });
   work.add_bias(s, db);
+}
+
+}  // namespace
+
+void conv2d_direct_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx,
+                            float* dw, float* db) {
+  const bool lanes = dw && lanes_apply(s);
+  const float* dyv = dx || (dw && !lanes) ? direct_dy(s, dy) : dy;
+  if (dx) forward(transposed(s), dyv, w, true, nullptr, dx);
+  if (lanes) return dw_lanes(s, x, dy, dw, db);
+  if (dw) direct_dw(s, x, dyv, dw, db);
 }
 
 }  // namespace convkit

@@ -98,10 +98,9 @@ bool direct_dw_applies(const ConvShape& s);
 // y = conv(x, w) + b (b may be null).
 void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y);
 
-// dx = dL/dx (overwritten), given dy = dL/dy.
-void conv2d_direct_dx(const ConvShape& s, const float* dy, const float* w, float* dx);
-
-// dw += dL/dw and, unless db is null, db += dL/db, given dy = dL/dy.
-void conv2d_direct_dw(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
+// Given dy = dL/dy: dx = dL/dx (overwritten) unless dx is null, and unless dw is null dw += dL/dw
+// and, unless db is null too, db += dL/db. dy is re-strided once for both when OW < W.
+void conv2d_direct_backward(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx,
+                            float* dw, float* db);
 
 }  // namespace convkit
