@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,7 +41,10 @@ struct Job {
   int64_t n = 0;
   int chunks = 0;
   Isa isa = Isa::generic;
-  std::atomic<int> next{0};
+  // Chunk c is first offered to thread c (0 = the caller), so a kernel that follows another
+  // over the same split finds its part of the data in its own core's L2; a chunk whose thread
+  // has not joined yet is taken by whichever thread finishes first.
+  std::unique_ptr<std::atomic<bool>[]> claimed;
   std::atomic<int> done{0};
   std::atomic<uint64_t> open{0};  // the generation workers may join; 0 = closed
   std::atomic<int> active{0};     // workers inside the job
@@ -68,7 +72,7 @@ class Pool {
     job_.n = n;
     job_.chunks = chunks;
     job_.isa = current_isa();
-    job_.next.store(0, std::memory_order_relaxed);
+    for (int c = 0; c < chunks; ++c) job_.claimed[c].store(false, std::memory_order_relaxed);
     job_.done.store(0, std::memory_order_relaxed);
     job_.error = nullptr;
     {
@@ -78,7 +82,7 @@ class Pool {
     }
     cv_.notify_all();
     in_job = true;
-    take_chunks();
+    take_chunks(0);
     in_job = false;
     wait_until([&] { return job_.done.load(std::memory_order_acquire) == chunks; });
     job_.open.store(0, std::memory_order_seq_cst);
@@ -96,7 +100,8 @@ class Pool {
     // The generation is read here, not in the thread: a job published before the thread
     // first runs must still be seen as new.
     uint64_t seen = generation_.load(std::memory_order_acquire);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, seen] { worker_loop(seen); });
+    job_.claimed = std::make_unique<std::atomic<bool>[]>(threads);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, seen] { worker_loop(i, seen); });
   }
 
   void stop_all() {
@@ -110,27 +115,39 @@ class Pool {
     workers_.clear();
   }
 
+  // Spins for kSpin, then yields; the clock is read every 64 spins (a read costs about as much
+  // as the check itself).
   template <typename Done>
   static void wait_until(Done done) {
     auto start = std::chrono::steady_clock::now();
-    while (!done()) {
-      if (std::chrono::steady_clock::now() - start < kSpin) cpu_relax();
+    bool spin = true;
+    for (int i = 1; !done(); ++i) {
+      if (spin && (i & 63) == 0) spin = std::chrono::steady_clock::now() - start < kSpin;
+      if (spin) cpu_relax();
       else std::this_thread::yield();
     }
   }
 
-  void take_chunks() {
+  // Runs chunk `self` if no thread took it yet, then any chunk still free.
+  void take_chunks(int self) {
+    const int chunks = job_.chunks;
+    if (self < chunks) take_chunk(self);
+    for (int c = 0; c < chunks; ++c) take_chunk(c);
+  }
+
+  void take_chunk(int c) {
+    if (job_.claimed[c].load(std::memory_order_relaxed) ||
+        job_.claimed[c].exchange(true, std::memory_order_acq_rel))
+      return;
     const int64_t n = job_.n;
     const int chunks = job_.chunks;
-    for (int c = job_.next.fetch_add(1); c < chunks; c = job_.next.fetch_add(1)) {
-      try {
-        (*job_.fn)(n * c / chunks, n * (c + 1) / chunks);
-      } catch (...) {  // an exception must not escape a pool thread
-        std::lock_guard<std::mutex> lock(job_.error_mu);
-        if (!job_.error) job_.error = std::current_exception();
-      }
-      job_.done.fetch_add(1, std::memory_order_release);
+    try {
+      (*job_.fn)(n * c / chunks, n * (c + 1) / chunks);
+    } catch (...) {  // an exception must not escape a pool thread
+      std::lock_guard<std::mutex> lock(job_.error_mu);
+      if (!job_.error) job_.error = std::current_exception();
     }
+    job_.done.fetch_add(1, std::memory_order_release);
   }
 
   uint64_t wait_for_job(uint64_t seen) {
@@ -146,7 +163,7 @@ class Pool {
     return generation_.load(std::memory_order_acquire);
   }
 
-  void worker_loop(uint64_t seen) {
+  void worker_loop(int self, uint64_t seen) {
     in_job = true;  // a kernel called from a job runs its own parallel_for inline
     for (;;) {
       seen = wait_for_job(seen);
@@ -154,7 +171,7 @@ class Pool {
       job_.active.fetch_add(1, std::memory_order_seq_cst);
       if (job_.open.load(std::memory_order_seq_cst) == seen) {
         set_thread_isa(job_.isa);
-        take_chunks();
+        take_chunks(self);
       }
       job_.active.fetch_sub(1, std::memory_order_release);
     }
