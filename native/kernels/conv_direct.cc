@@ -29,7 +29,7 @@ constexpr int64_t kMaxDwSums = 4096;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
 constexpr int64_t kDwImageBytes = 24 * 1024;
 
-thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_out, tl_sums;
+thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_sums;
 thread_local std::vector<double> tl_bias;
 thread_local std::vector<int64_t> tl_pair_offset;
 thread_local std::vector<const uint16_t*> tl_pair_mask;
@@ -50,13 +50,14 @@ Geometry geometry(const ConvShape& s) {
 
 // Tap offsets and lane masks for one geometry: mask[t*V + v] holds the lanes of vector v that are
 // output pixels whose input for tap t lies inside the image; valid[v] the lanes that are output
-// pixels.
+// pixels, the first of them at dest[v] in the compact OH x OW plane.
 using MaskKey = std::array<int64_t, 10>;
 
 struct Masks {
   MaskKey key;
   std::vector<int64_t> offset;
   std::vector<uint16_t> mask, valid;
+  std::vector<int32_t> dest;
 };
 // Training repeats the same few shapes, so each thread keeps the last few tables.
 constexpr size_t kMaskCache = 8;
@@ -78,10 +79,12 @@ const Masks& masks(const ConvShape& s) {
   }
   m.mask.assign(static_cast<size_t>(taps * g.V), 0);
   m.valid.assign(static_cast<size_t>(g.V), 0);
+  m.dest.assign(static_cast<size_t>(g.V), 0);
   for (int64_t p = 0; p < g.P; ++p) {
     const int64_t oh = p / g.Wv, ow = p % g.Wv;
     if (ow >= s.OW) continue;
     const uint16_t bit = static_cast<uint16_t>(1u << (p % 16));
+    if (m.valid[static_cast<size_t>(p / 16)] == 0) m.dest[static_cast<size_t>(p / 16)] = static_cast<int32_t>(oh * s.OW + ow);
     m.valid[static_cast<size_t>(p / 16)] |= bit;
     for (int64_t t = 0; t < taps; ++t) {
       const int64_t ih = oh + t / s.KW * s.dilation_h - s.pad_top, iw = ow + t % s.KW * s.dilation_w - s.pad_left;
@@ -128,32 +131,16 @@ const float* pack_weights(const ConvShape& s, const float* w, bool flipped, int6
   return wp;
 }
 
-// Copies the valid pixels of virtual planes (rows Wv apart, pixels [p0, p1) of each, `Og` planes
-// `ld` floats apart) into compact NCHW planes of OH x OW.
-void compact(const ConvShape& s, int64_t Wv, const float* in, int64_t ld, int64_t p0, int64_t p1, int64_t Og,
-             float* out) {
-  for (int64_t o = 0; o < Og; ++o) {
-    for (int64_t p = p0; p < p1;) {
-      const int64_t oh = p / Wv, ow = p % Wv, run = std::min(p1, oh * Wv + s.OW) - p;
-      if (run > 0) std::memcpy(out + o * s.OH * s.OW + oh * s.OW + ow, in + o * ld + p - p0, sizeof(float) * run);
-      p = (oh + 1) * Wv;
-    }
-  }
-}
-
-// The convolution of s with x's planes H x Wv (rows Wv floats apart), y compact NCHW; tiles write
-// y in place when OW = Wv, else a per-item buffer that compact() copies out.
+// The convolution of s with x's planes H x Wv (rows Wv floats apart), y compact NCHW.
 void forward(const ConvShape& s, const float* x, const float* w, bool flipped, const float* b, float* y) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
   const Geometry geo = geometry(s);
   const int64_t HW = s.H * geo.Wv, Pout = s.OH * s.OW;
-  const bool in_place = s.OW == geo.Wv;
   const Masks& m = masks(s);
   const ForwardTile ft = forward_tile();
   const float* wp = pack_weights(s, w, flipped, ft.rows);
   const int64_t tile_pixels = 16 * ft.vectors, per_image = (geo.P + kItemPixels - 1) / kItemPixels;
   parallel_for(s.N * s.groups * per_image, 1, [&](int64_t i0, int64_t i1) {
-    float* buffer = in_place ? nullptr : tl_out.get(Og * kItemPixels);
     for (int64_t item = i0; item < i1; ++item) {
       const int64_t image = item / per_image / s.groups, g = item / per_image % s.groups;
       const int64_t first = item % per_image * kItemPixels, last = std::min(geo.P, first + kItemPixels);
@@ -169,17 +156,17 @@ void forward(const ConvShape& s, const float* x, const float* w, bool flipped, c
           a.mask = m.mask.data() + p0 / 16;
           a.mask_ld = geo.V;
           a.store = m.valid.data() + p0 / 16;
+          a.dest = m.dest.data() + p0 / 16;
           a.taps = taps;
           a.bias = b ? b + g * Og + o0 : nullptr;
-          a.y = in_place ? yg + o0 * Pout + p0 : buffer + o0 * kItemPixels + p0 - first;
-          a.P = in_place ? Pout : kItemPixels;
+          a.y = yg + o0 * Pout;
+          a.P = Pout;
           a.MR = static_cast<int>(std::min(ft.rows, Og - o0));
           a.NV = static_cast<int>(std::min(ft.vectors, (last - p0 + 15) / 16));
           a.sparse_taps = flipped;
           ft.fn(a);
         }
       }
-      if (!in_place) compact(s, geo.Wv, buffer, kItemPixels, first, last, Og, yg);
     }
   });
 }

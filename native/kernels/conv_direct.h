@@ -24,18 +24,20 @@ struct DirectTile {
   const int64_t* offset;   // offset[t]: input pixel of output pixel p for tap t, minus p
   const uint16_t* mask;    // mask[t*mask_ld + v]: lanes of vector v to read for tap t
   int64_t mask_ld;
-  const uint16_t* store;   // store[v]: lanes of vector v to store
+  const uint16_t* store;   // store[v]: lanes of vector v to store (the output pixels)
+  const int32_t* dest;     // dest[v]: the compact OH x OW index of vector v's first output pixel
   int64_t taps;
   const float* bias;       // MR values, or null
-  float* y;                // the block's first output channel, at the tile's first pixel
+  float* y;                // the block's first output channel, pixel 0 of its compact plane
   int64_t P;               // output channel stride
   int MR, NV;              // 1 <= MR <= kDirectRows, 1 <= NV <= kDirectVectors
   // Many taps read only padding at the tile's ends (an input gradient): worth checking per vector.
   bool sparse_taps;
 };
 
-// y[m*P + 16v + l] = bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l] for
-// the lanes l of store[v], taking x as 0 outside mask[t*mask_ld + v].
+// For the lanes l of store[v], in order, the k-th of them at y[m*P + dest[v] + k]:
+// bias[m] + sum_t sum_c w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l], taking x as 0 outside
+// mask[t*mask_ld + v]. Rows of OW < Wv pixels are thus written compact.
 void conv_direct_tile_avx512(const DirectTile& tile);
 void conv_direct_tile_avx2(const DirectTile& tile);
 

@@ -15,8 +15,33 @@ inline __m256i lane_mask(unsigned bits) {
   return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), bit), bit);
 }
 
+// For each 8-bit lane mask: the lane indices that move its set lanes to the front, in order, and
+// how many there are (AVX2 has no vcompressps).
+struct PackTable {
+  int32_t index[256][8];
+  int count[256];
+};
+
+constexpr PackTable pack_table() {
+  PackTable t{};
+  for (int bits = 0; bits < 256; ++bits) {
+    for (int lane = 0; lane < 8; ++lane) {
+      if (bits >> lane & 1) t.index[bits][t.count[bits]++] = lane;
+    }
+  }
+  return t;
+}
+
+constexpr PackTable kPack = pack_table();
+
+// The lanes of `bits` in v, moved to the front.
+inline __m256 pack(__m256 v, unsigned bits) {
+  return _mm256_permutevar8x32_ps(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kPack.index[bits])));
+}
+
 // y[m*P + l] = b[m] + sum_{t < taps} sum_{c < C} w[(t*C + c)*MR + m] * x[c*HW + offset[t] + l] over
-// lanes l of mask[t*mask_ld] (other lanes contribute 0); stores lanes of store[0].
+// lanes l of mask[t*mask_ld] (other lanes contribute 0); stores lanes of store[0] packed at dest[0]
+// (conv_direct.h).
 template <int MR>
 void tile(const DirectTile& a) {
   __m256 acc[MR][2];
@@ -39,12 +64,21 @@ void tile(const DirectTile& a) {
       }
     }
   }
-  const unsigned store = a.store[0];
-  const __m256i lo = lane_mask(store & 0xFF), hi = lane_mask(store >> 8);
+  if (a.store[0] == 0xFFFF) {  // the permutes cost more than the stores: most vectors need none
+#pragma GCC unroll 6
+    for (int m = 0; m < MR; ++m) {
+      _mm256_storeu_ps(a.y + a.dest[0] + m * a.P, acc[m][0]);
+      _mm256_storeu_ps(a.y + a.dest[0] + m * a.P + 8, acc[m][1]);
+    }
+    return;
+  }
+  const unsigned lo = a.store[0] & 0xFF, hi = a.store[0] >> 8;
+  const __m256i lo_mask = lane_mask((1u << kPack.count[lo]) - 1), hi_mask = lane_mask((1u << kPack.count[hi]) - 1);
+  float* y = a.y + a.dest[0];
 #pragma GCC unroll 6
   for (int m = 0; m < MR; ++m) {
-    _mm256_maskstore_ps(a.y + m * a.P, lo, acc[m][0]);
-    _mm256_maskstore_ps(a.y + m * a.P + 8, hi, acc[m][1]);
+    _mm256_maskstore_ps(y + m * a.P, lo_mask, pack(acc[m][0], lo));
+    _mm256_maskstore_ps(y + m * a.P + kPack.count[lo], hi_mask, pack(acc[m][1], hi));
   }
 }
 

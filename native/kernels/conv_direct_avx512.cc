@@ -30,9 +30,9 @@ inline void tap(const DirectTile& a, const float* x, const float* w, const __mma
 }
 
 // y[m*P + 16v + l] = b[m] + sum_{t < taps} sum_{c < C} w[(t*C + c)*MR + m] * x[c*HW + offset[t] + 16v + l]
-// over lanes l of mask[t*mask_ld + v] (other lanes contribute 0); stores lanes of store[v]. With
-// kSkip a tap leaves out the vectors at either end that read only padding (dx's 'full'
-// convolutions have many); without, only taps that read nothing else.
+// over lanes l of mask[t*mask_ld + v] (other lanes contribute 0); stores lanes of store[v] packed
+// at dest[v] (conv_direct.h). With kSkip a tap leaves out the vectors at either end that read only
+// padding (dx's 'full' convolutions have many); without, only taps that read nothing else.
 template <int MR, int NV, bool kSkip>
 void tile(const DirectTile& a) {
   __m512 acc[MR][NV];
@@ -69,10 +69,18 @@ void tile(const DirectTile& a) {
       default: break;  // only padding
     }
   }
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m) {
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(a.y + m * a.P + 16 * v, a.store[v], acc[m][v]);
+  for (int v = 0; v < NV; ++v) {
+    const __mmask16 keep = a.store[v];
+    float* y = a.y + a.dest[v];
+    if (keep == 0xFFFF) {  // vcompressps costs more than the store: most vectors need none
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) _mm512_storeu_ps(y + m * a.P, acc[m][v]);
+      continue;
+    }
+    const __mmask16 packed = static_cast<__mmask16>((1u << __builtin_popcount(keep)) - 1);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) _mm512_mask_storeu_ps(y + m * a.P, packed, _mm512_maskz_compress_ps(keep, acc[m][v]));
   }
 }
 
