@@ -1,7 +1,7 @@
 import test from 'ava';
-import { ops, tensor, Tensor, type Shape } from '../lib';
+import { ops, tensor, Tensor, info, setIsa, type Shape } from '../lib';
 import { binding } from '../lib/native';
-import { forEachIsa } from './helpers/isa';
+import { forEachIsa, isas } from './helpers/isa';
 import { rng, randomArray, maxRelError } from './helpers/random';
 
 const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
@@ -48,6 +48,22 @@ forEachIsa('biasGrad accumulates sums over N, H, W and matches finite difference
       return (L(plus) - L(minus)) / 2e-3;
     });
     t.true(maxRelError(ops.biasGrad(dy).data, fd, 1e-4, 1e-4) <= 1);
+  }
+});
+
+test('biasGrad has the same bits under every ISA (rows around the 32 partial sums and their tails)', (t) => {
+  const before = info().isa;
+  try {
+    for (const [i, S] of [1, 31, 32, 33, 47, 48, 63, 100, 784].entries()) {
+      const dy = randomTensor([2, 3, S], 60 + i);
+      const bits = isas.map((isa) => {
+        setIsa(isa);
+        return Array.from(new Uint32Array(ops.biasGrad(dy).data.buffer));
+      });
+      for (const [k, isa] of isas.entries()) t.deepEqual(bits[k], bits[0], `row ${S}: ${isa} against ${isas[0]}`);
+    }
+  } finally {
+    setIsa(before);
   }
 });
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/cpu.h"
 #include "runtime/parallel.h"
 
 namespace convkit {
@@ -35,7 +36,7 @@ constexpr int64_t kColumns = 256;
 }  // namespace
 
 // 32 partial sums: the adds run at throughput, not latency.
-float sum_f32(int64_t n, const float* x) {
+float sum_f32_generic(int64_t n, const float* x) {
   constexpr int kWide = 32;
   if (n < kWide) {
     float total = 0.0f;
@@ -52,6 +53,14 @@ float sum_f32(int64_t n, const float* x) {
     for (int j = 0; j < width; ++j) s[j] += s[j + width];
   }
   return s[0];
+}
+
+float sum_f32(int64_t n, const float* x) {
+#if defined(CONVKIT_X86_KERNELS)
+  return select_isa(sum_f32_generic, sum_f32_avx2, sum_f32_avx512)(n, x);
+#else
+  return sum_f32_generic(n, x);
+#endif
 }
 
 double sum_f64(int64_t n, const float* x) {

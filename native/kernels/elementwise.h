@@ -11,6 +11,10 @@ double sum_f64(int64_t n, const float* x);
 // sum_i x_i in float: 32 interleaved partial sums added in a fixed tree (rows shorter than that in
 // order), an order fixed by n alone; fast, for the many short rows of bias gradients.
 float sum_f32(int64_t n, const float* x);
+// sum_f32 for each ISA (the same bits); sum_f32 calls the calling thread's.
+float sum_f32_generic(int64_t n, const float* x);
+float sum_f32_avx2(int64_t n, const float* x);
+float sum_f32_avx512(int64_t n, const float* x);
 // sum_i a_i b_i in double, in the same fixed order.
 double dot_f64(int64_t n, const float* a, const float* b);
 // sum_i (x_i - c)^2 in double, in the same fixed order.
