@@ -327,7 +327,7 @@ namespace {
 
 // dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]] by masked tiles,
 // dyv = direct_dy(s, dy): images in one chunk per thread, each chunk's 16-lane sums apart, then
-// added up in chunk and lane order.
+// added up chunk by chunk and the lanes in a tree.
 void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const Geometry geo = geometry(s);
@@ -387,12 +387,16 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   });
   parallel_for(s.O * K, 256, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      float total = 0.0f;
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        const float* lanes = partial + chunk * sums + i * 16;
-        for (int l = 0; l < 16; ++l) total += lanes[l];
+      // The chunks lane by lane, then the 16 lanes in a tree: short dependency chains.
+      float lanes[16];
+      for (int l = 0; l < 16; ++l) lanes[l] = partial[i * 16 + l];
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+        for (int l = 0; l < 16; ++l) lanes[l] += partial[chunk * sums + i * 16 + l];
       }
-      dw[i] += total;
+      for (int width = 8; width > 0; width /= 2) {
+        for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+      }
+      dw[i] += lanes[0];
     }
   });
   work.add_bias(s, db);
