@@ -29,10 +29,9 @@ constexpr int64_t kMaxDwSums = 4096;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
 constexpr int64_t kDwImageBytes = 24 * 1024;
 
-thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_sums;
-thread_local std::vector<double> tl_bias;
+thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_xs, tl_sums;
 thread_local std::vector<int64_t> tl_pair_offset;
-thread_local std::vector<const uint16_t*> tl_pair_mask;
+thread_local std::vector<double> tl_bias;
 
 // Planes are indexed with row stride Wv = max(W, OW); P = OH*Wv pixels, V vectors of 16 (whole
 // AVX-512 tiles).
@@ -325,67 +324,68 @@ void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, c
 
 namespace {
 
-// dW_g[o, c, t] += sum_n sum_p dy[n, g*Og + o, p] x[n, g*Cg + c, p + offset[t]] by masked tiles,
-// dyv = direct_dy(s, dy): images in one chunk per thread, each chunk's 16-lane sums apart, then
-// added up chunk by chunk and the lanes in a tree.
+// dW_g[o, c, (kh, kw)] += sum_n sum_p dy[n, g*Og + o, p] xs[n, g*Cg + c, kw][p + kh*dh*Wv] over the
+// shifted planes xs (conv_direct.h), dyv = direct_dy(s, dy); db as one more pair, with a plane of
+// ones. Images in one chunk per thread, each chunk's 16-lane sums apart, then added up chunk by
+// chunk and the lanes in a tree.
 void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
+  const int64_t Kb = K + (db ? 1 : 0);  // pairs per output channel, db's last
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  const DwChunks work(s, 4 * (Og * geo.P + Cg * HW), db);
-  const int64_t chunks = work.chunks, block = work.block, sums = s.O * K * 16;
+  // Shifted planes of one group: R rows reach every tap row of every output row, plus 16 zeros
+  // for the last vector; then the plane of ones.
+  const int64_t R = s.OH + (s.KH - 1) * s.dilation_h, plane = R * geo.Wv + 16, shifted = Cg * s.KW;
+  const int64_t x_image = (shifted + 1) * plane;
+  const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
+  const int64_t chunks = work.chunks, block = work.block, sums = s.O * Kb * 16;
   float* partial = tl_sums.get(chunks * sums);
-  // Unpadded: reads of vector v reach x[16v + 15 + max_offset], inside the plane while that is < HW.
-  const int64_t max_offset = m.offset.back();
-  // Pair k = (c, t) of a group: its input plane and tap offset, and its tap's mask row.
-  std::vector<int64_t>& pair_offset = tl_pair_offset;
-  std::vector<const uint16_t*>& pair_mask = tl_pair_mask;
-  pair_offset.resize(static_cast<size_t>(K));
-  pair_mask.resize(static_cast<size_t>(K));
-  for (int64_t k = 0; k < K; ++k) {
-    pair_offset[static_cast<size_t>(k)] = k / taps * HW + m.offset[static_cast<size_t>(k % taps)];
-    pair_mask[static_cast<size_t>(k)] = m.mask.data() + k % taps * geo.V;
+  // Pair k: its plane and tap row among an image's planes.
+  std::vector<int64_t>& offset = tl_pair_offset;
+  offset.resize(static_cast<size_t>(Kb));
+  for (int64_t k = 0; k < Kb; ++k) {
+    const int64_t c = k / taps, kh = k % taps / s.KW, kw = k % s.KW;
+    offset[static_cast<size_t>(k)] = k < K ? (c * s.KW + kw) * plane + kh * s.dilation_h * geo.Wv : shifted * plane;
   }
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    float* xs = tl_xs.get(block * x_image);
+    for (int64_t i = 0; i < block; ++i) std::fill_n(xs + i * x_image + shifted * plane, plane, 1.0f);
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       float* acc = partial + chunk * sums;
       std::memset(acc, 0, sizeof(float) * sums);
       const int64_t n_end = s.N * (chunk + 1) / chunks;
       for (int64_t n0 = s.N * chunk / chunks; n0 < n_end; n0 += block) {
         DirectDwTile a;
+        a.images = std::min(block, n_end - n0);
         a.P = geo.P;
         a.dy_image = s.O * geo.P;
-        a.x_image = s.C * HW;
+        a.x_image = x_image;
         a.valid = m.valid.data();
-        a.images = std::min(block, n_end - n0);
         a.V = (geo.P + 15) / 16;
-        a.V_whole = unpadded(s) ? std::min(a.V, std::max<int64_t>(0, (HW - max_offset) / 16)) : 0;
-        a.acc_ld = K * 16;
+        a.acc_ld = Kb * 16;
         for (int64_t g = 0; g < s.groups; ++g) {
-          const float* xg = x + (n0 * s.C + g * Cg) * HW;
+          for (int64_t i = 0; i < a.images * shifted; ++i) {
+            const int64_t image = i / shifted, c = i % shifted / s.KW, kw = i % s.KW;
+            conv_direct_shift_plane_avx512(x + ((n0 + image) * s.C + g * Cg + c) * HW, s.H, s.W, s.pad_top,
+                                           kw * s.dilation_w - s.pad_left, R, geo.Wv, s.OW,
+                                           xs + image * x_image + (c * s.KW + kw) * plane);
+          }
           for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
             a.MR = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
             a.dy = dyv + (n0 * s.O + g * Og + o0) * geo.P;
             const int64_t NT = a.MR <= 6 ? 4 : 3;
-            for (int64_t k0 = 0; k0 < K; k0 += NT) {
-              a.NT = static_cast<int>(std::min(NT, K - k0));
-              for (int j = 0; j < a.NT; ++j) {
-                a.x[j] = xg + pair_offset[static_cast<size_t>(k0 + j)];
-                a.mask[j] = pair_mask[static_cast<size_t>(k0 + j)];
-              }
-              a.acc = acc + ((g * Og + o0) * K + k0) * 16;
+            for (int64_t k0 = 0; k0 < Kb; k0 += NT) {
+              a.NT = static_cast<int>(std::min(NT, Kb - k0));
+              for (int j = 0; j < a.NT; ++j) a.x[j] = xs + offset[static_cast<size_t>(k0 + j)];
+              a.acc = acc + ((g * Og + o0) * Kb + k0) * 16;
               conv_direct_dw_tile_avx512(a);
             }
           }
         }
-        // db from the block's dy planes while the tiles have left them in cache.
-        for (int64_t i = n0 * s.O; work.bias && i < (n0 + a.images) * s.O; ++i) {
-          work.bias[chunk * s.O + i % s.O] += sum_f32(geo.P, dyv + i * geo.P);
-        }
       }
     }
   });
-  parallel_for(s.O * K, 256, [&](int64_t i0, int64_t i1) {
+  parallel_for(s.O * Kb, 256, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       // The chunks lane by lane, then the 16 lanes in a tree: short dependency chains.
       float lanes[16];
@@ -396,10 +396,10 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
       for (int width = 8; width > 0; width /= 2) {
         for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
       }
-      dw[i] += lanes[0];
+      const int64_t o = i / Kb, k = i % Kb;
+      (k < K ? dw[o * K + k] : db[o]) += lanes[0];
     }
   });
-  work.add_bias(s, db);
 }
 
 }  // namespace

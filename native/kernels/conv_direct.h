@@ -42,29 +42,31 @@ void conv_direct_tile_avx512(const DirectTile& tile);
 void conv_direct_tile_avx2(const DirectTile& tile);
 
 // Weight-gradient tile: MR output channels x NT (input channel, tap) pairs, summed over images
-// and pixel vectors into 16-lane partial sums.
+// and pixel vectors into 16-lane partial sums. x is read from shifted planes (below), which hold
+// zeros wherever a tap reads padding, so no lane needs a mask but dy's past the plane's end.
 constexpr int kDirectPairs = 4;
 
 struct DirectDwTile {
   const float* dy;                    // image 0, the block's first output channel, pixel 0
   int64_t P, dy_image;                // channel and image strides of dy
-  const float* x[kDirectPairs];       // image 0, pair j's input channel shifted by its tap's offset
-  const uint16_t* mask[kDirectPairs]; // pair j's tap row of the mask table: V masks
-  int64_t x_image;                    // image stride of x
+  const float* x[kDirectPairs];       // image 0: pair j's shifted plane, at its tap's row
+  int64_t x_image;                    // image stride of the shifted planes
   const uint16_t* valid;              // V masks: the lanes that are output pixels
   int64_t images, V;
-  // Vectors v < V_whole read x without masks: no padding, so every lane is inside the image or
-  // meets dy = 0 past OW, and the reads stay inside x's plane.
-  int64_t V_whole;
   float* acc;                         // acc[m*acc_ld + 16j + l]: partial sums, added to
   int64_t acc_ld;
   int MR, NT;                         // 1 <= MR <= kDirectRows, 1 <= NT <= kDirectPairs (MR*NT > 24 spills)
 };
 
 // acc[m*acc_ld + 16j + l] += sum_{n < images} sum_{v < V} dy[n*dy_image + m*P + 16v + l] *
-// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v] and, for v >= V_whole, x[j] as 0
-// outside mask[j][v].
+// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v].
 void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
+
+// The shifted plane of one input channel for tap column kw, rows Wv apart:
+// xs[r*Wv + ow] = x[(r - pad_top)*W + ow + shift] (shift = kw*dilation_w - pad_left) for rows r < R
+// and ow < OW where that pixel lies inside the image, else 0 (up to Wv); then 16 zeros.
+void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
+                                    int64_t R, int64_t Wv, int64_t OW, float* xs);
 
 // Weight-gradient tile with 16 output channels in the lanes, for unpadded convolutions of kernel
 // width KW (3 or 5) and horizontal dilation 1: R input rows (channel c, tap row kh) x KW taps.

@@ -88,15 +88,13 @@ void tile(const DirectTile& a) {
   }
 }
 
-// One pixel vector v of dw_tile; x read whole (kMaskX false) or through its masks.
-template <int MR, int NT, bool kMaskX>
+// One pixel vector v of dw_tile.
+template <int MR, int NT>
 inline void dw_step(const DirectDwTile& a, const float* dy, const float* const (&x)[NT], int64_t v,
                     __m512 (&acc)[MR][NT]) {
   __m512 in[NT];
 #pragma GCC unroll 4
-  for (int j = 0; j < NT; ++j) {
-    in[j] = kMaskX ? _mm512_maskz_loadu_ps(a.mask[j][v], x[j] + 16 * v) : _mm512_loadu_ps(x[j] + 16 * v);
-  }
+  for (int j = 0; j < NT; ++j) in[j] = _mm512_loadu_ps(x[j] + 16 * v);
   const __mmask16 valid = a.valid[v];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -107,8 +105,7 @@ inline void dw_step(const DirectDwTile& a, const float* dy, const float* const (
 }
 
 // acc[m*acc_ld + 16j + l] += sum_n sum_v dy[n*dy_image + m*P + 16v + l] * x[j][n*x_image + 16v + l]
-// over lanes of valid[v] (dy) and, from vector V_whole on, mask[j][v] (x); MR*NT + NT + 1 zmm
-// registers.
+// over lanes of valid[v] (dy); MR*NT + NT + 1 zmm registers.
 template <int MR, int NT>
 void dw_tile(const DirectDwTile& a) {
   __m512 acc[MR][NT];
@@ -122,9 +119,7 @@ void dw_tile(const DirectDwTile& a) {
     const float* x[NT];
 #pragma GCC unroll 4
     for (int j = 0; j < NT; ++j) x[j] = a.x[j] + n * a.x_image;
-    int64_t v = 0;
-    for (; v < a.V_whole; ++v) dw_step<MR, NT, false>(a, dy, x, v, acc);
-    for (; v < a.V; ++v) dw_step<MR, NT, true>(a, dy, x, v, acc);
+    for (int64_t v = 0; v < a.V; ++v) dw_step<MR, NT>(a, dy, x, v, acc);
   }
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -229,7 +224,34 @@ inline void transpose16(__m512 (&r)[16]) {
   }
 }
 
+// Lanes [begin, end) of a vector, clamped to [0, 16).
+inline __mmask16 lanes(int64_t begin, int64_t end) {
+  begin = begin < 0 ? 0 : begin;
+  end = end > 16 ? 16 : end;
+  return end <= begin ? 0 : static_cast<__mmask16>(((1u << end) - 1) & ~((1u << begin) - 1));
+}
+
 }  // namespace
+
+// Column by column of 16 lanes: the lanes read (inside the image) and stored (inside the row) are
+// the same for every row, so each row costs one masked load and one masked store.
+void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
+                                    int64_t R, int64_t Wv, int64_t OW, float* xs) {
+  // Columns ow in [lo, hi) read image columns ow + shift in [0, W); rows [r0, r1) read image rows.
+  const int64_t lo = shift < 0 ? -shift : 0, hi = OW < W - shift ? OW : W - shift;
+  const int64_t r0 = pad_top < R ? pad_top : R, r1 = pad_top + H < R ? pad_top + H : R;
+  for (int64_t ow = 0; ow < Wv; ow += 16) {
+    const __mmask16 read = lanes(lo - ow, hi - ow), store = lanes(0, Wv - ow);
+    float* column = xs + ow;
+    const float* in = x + ow + shift - pad_top * W;
+    for (int64_t r = 0; r < r0; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());
+    for (int64_t r = r0; r < r1; ++r) {
+      _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_maskz_loadu_ps(read, in + r * W));
+    }
+    for (int64_t r = r1; r < R; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());
+  }
+  _mm512_storeu_ps(xs + R * Wv, _mm512_setzero_ps());
+}
 
 // Blocks of 16 pixels of the 16 planes, transposed in registers; the last block masked.
 void conv_direct_interleave16_avx512(const float* dy, int64_t P, float* dyT) {
