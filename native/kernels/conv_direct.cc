@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/elementwise.h"
+#include "kernels/gemm.h"
 #include "runtime/cpu.h"
 #include "runtime/parallel.h"
 #include "runtime/scratch.h"
@@ -239,7 +240,8 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
   float* partial = tl_sums.get(work.chunks * size);
   const bool avx512 = current_isa() == Isa::avx512;
   const auto tile = avx512 ? conv_direct_dw_lanes_tile_avx512 : conv_direct_dw_lanes_tile_avx2;
-  const auto interleave = avx512 ? conv_direct_interleave16_avx512 : conv_direct_interleave16_avx2;
+  // The transposing pack of sgemm's B panels: dyT[p*16 + l] = dy[l*P + p] for 16 planes.
+  const auto interleave = avx512 ? sgemm_pack_cols_avx512 : sgemm_pack_cols_avx2;
   const int64_t R = s.KW == 3 ? (avx512 ? kDirectLaneRows : kDirectLaneRowsAvx2) : (avx512 ? 5 : 1);
   parallel_for(work.chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
@@ -248,7 +250,7 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
       const int64_t n_begin = s.N * chunk / work.chunks, n_end = s.N * (chunk + 1) / work.chunks;
       // The chunk's images of dy, interleaved (and summed for db).
       for (int64_t b = n_begin * blocks; b < n_end * blocks; ++b) {
-        interleave(dy + b * 16 * P, P, dyT + b * P * 16);
+        interleave(dy + b * 16 * P, P, P, 16, 16, dyT + b * P * 16);
         for (int64_t l = 0; work.bias && l < 16; ++l) {
           work.bias[chunk * s.O + (b * 16 + l) % s.O] += sum_f32(P, dy + (b * 16 + l) * P);
         }

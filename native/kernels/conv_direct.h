@@ -88,10 +88,6 @@ struct DirectDwLanesTile {
 void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& tile);
 void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& tile);
 
-// dyT[p*16 + l] = dy[l*P + p] for p < P, l < 16: 16 planes of dy interleaved for the lanes tile.
-void conv_direct_interleave16_avx512(const float* dy, int64_t P, float* dyT);
-void conv_direct_interleave16_avx2(const float* dy, int64_t P, float* dyT);
-
 // Drivers (conv_direct.cc). Each output element is computed by one tile, in an order that does
 // not depend on the thread count, except dw, whose per-chunk sums are added in chunk order.
 

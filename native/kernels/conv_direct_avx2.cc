@@ -141,42 +141,4 @@ void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& a) {
   lanes3[a.R - 1](a);
 }
 
-namespace {
-
-// The 8x8 transpose of r: in-lane unpacks of floats, then of float pairs, then 128-bit lane swaps.
-inline void transpose8(__m256 (&r)[8]) {
-  __m256 t[8];
-  for (int k = 0; k < 8; k += 2) {
-    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-  }
-  for (int k = 0; k < 8; k += 4) {  // r[k + q]: column 4j + q of rows k..k+3, in 128-bit lane j
-    for (int h = 0; h < 2; ++h) {
-      r[k + 2 * h] = _mm256_shuffle_ps(t[k + h], t[k + h + 2], 0x44);
-      r[k + 2 * h + 1] = _mm256_shuffle_ps(t[k + h], t[k + h + 2], 0xEE);
-    }
-  }
-  for (int q = 0; q < 4; ++q) {
-    t[q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x20);
-    t[4 + q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x31);
-  }
-  for (int i = 0; i < 8; ++i) r[i] = t[i];
-}
-
-}  // namespace
-
-// Blocks of 8 pixels of each half (8 planes), transposed in registers; the last block masked.
-void conv_direct_interleave16_avx2(const float* dy, int64_t P, float* dyT) {
-  for (int64_t p = 0; p < P; p += 8) {
-    const int64_t n = P - p < 8 ? P - p : 8;
-    const __m256i mask = lane_mask((1u << n) - 1);
-    for (int half = 0; half < 2; ++half) {
-      __m256 r[8];
-      for (int l = 0; l < 8; ++l) r[l] = _mm256_maskload_ps(dy + (8 * half + l) * P + p, mask);
-      transpose8(r);
-      for (int64_t i = 0; i < n; ++i) _mm256_storeu_ps(dyT + (p + i) * 16 + 8 * half, r[i]);
-    }
-  }
-}
-
 }  // namespace convkit

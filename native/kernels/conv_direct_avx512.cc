@@ -2,10 +2,6 @@
 // channels x NV <= 3 vectors of 16 output pixels, 24 zmm accumulators at most. Each tap reads its input
 // straight from the image with masked loads (a lane outside the input reads 0), so there is no
 // im2col copy. Only intrinsics and plain loops here (see gemm_avx512.cc).
-// GCC 12 warns about its own _mm512_undefined_* inside avx512fintrin.h (GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <immintrin.h>
 
 #include "kernels/conv_direct.h"
@@ -195,35 +191,6 @@ constexpr LanesTile lanes3[kDirectLaneRows] = {dw_lanes_tile<3, 1>, dw_lanes_til
 constexpr LanesTile lanes5[5] = {dw_lanes_tile<5, 1>, dw_lanes_tile<5, 2>, dw_lanes_tile<5, 3>, dw_lanes_tile<5, 4>,
                                  dw_lanes_tile<5, 5>};
 
-// The 16x16 transpose of r: in-lane unpacks of floats, then of float pairs, then two rounds of
-// 128-bit lane shuffles.
-inline void transpose16(__m512 (&r)[16]) {
-  __m512 t[16];
-  for (int k = 0; k < 16; k += 2) {
-    t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
-    t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
-  }
-  for (int k = 0; k < 16; k += 4) {  // r[k + q]: column 4j + q of rows k..k+3, in 128-bit lane j
-    for (int h = 0; h < 2; ++h) {
-      const __m512d a = _mm512_castps_pd(t[k + h]), b = _mm512_castps_pd(t[k + h + 2]);
-      r[k + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-      r[k + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    }
-  }
-  for (int q = 0; q < 4; ++q) {
-    t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
-    t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
-    t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-    t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
-  }
-  for (int q = 0; q < 4; ++q) {
-    r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-    r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
-    r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
-    r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);
-  }
-}
-
 // Lanes [begin, end) of a vector, clamped to [0, 16).
 inline __mmask16 lanes(int64_t begin, int64_t end) {
   begin = begin < 0 ? 0 : begin;
@@ -251,18 +218,6 @@ void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_
     for (int64_t r = r1; r < R; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());
   }
   _mm512_storeu_ps(xs + R * Wv, _mm512_setzero_ps());
-}
-
-// Blocks of 16 pixels of the 16 planes, transposed in registers; the last block masked.
-void conv_direct_interleave16_avx512(const float* dy, int64_t P, float* dyT) {
-  for (int64_t p = 0; p < P; p += 16) {
-    const int64_t n = P - p < 16 ? P - p : 16;
-    const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1);
-    __m512 r[16];
-    for (int l = 0; l < 16; ++l) r[l] = _mm512_maskz_loadu_ps(mask, dy + l * P + p);
-    transpose16(r);
-    for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(dyT + (p + i) * 16, r[i]);
-  }
 }
 
 void conv_direct_dw_lanes_tile_avx512(const DirectDwLanesTile& a) { (a.KW == 3 ? lanes3 : lanes5)[a.R - 1](a); }
