@@ -6,7 +6,9 @@ export function formatShape(shape: Shape): string {
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Number of elements of `shape`; throws when a dimension is not a non-negative integer. */

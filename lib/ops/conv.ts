@@ -1,7 +1,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch) over NCHW tensors with OIHW weights.
 import { binding } from '../native';
 import { Tensor, zeros, formatShape, type Shape } from '../tensor';
-import { pair, samePads, expect4d, expectShape, expectDisjoint, outputSize, type Pair, type Pads } from './window';
+import { pair, samePads, expect4d, expectShape, expectDisjoint, expectPositiveSizes, outputSize, type Pair, type Pads } from './window';
 
 export type { Pair } from './window';
 
@@ -41,11 +41,8 @@ function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {
   if (wShape.length !== 4) {
     throw new RangeError(`w must be 4-D [O, C/groups, KH, KW], got shape ${formatShape(wShape)}`);
   }
-  for (const [shape, name] of [[xShape, 'x'], [wShape, 'w']] as const) {
-    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
-      throw new RangeError(`${name} has shape ${formatShape(shape)}: every size must be a positive integer`);
-    }
-  }
+  expectPositiveSizes(xShape, 'x');
+  expectPositiveSizes(wShape, 'w');
   const [N, C, H, W] = xShape;
   const [O, Cg, KH, KW] = wShape;
   const [sh, sw] = pair(opts.stride ?? 1, 'stride', 1);
@@ -68,10 +65,12 @@ function geometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions): Geometry {
     const [ph, pw] = pair(padding, 'padding', 0);
     pads = [ph, ph, pw, pw];
   }
-  const tooLarge = () => `the kernel of w ${formatShape(wShape)} (dilation [${dh}, ${dw}]) is larger than `
-    + `x ${formatShape(xShape)} padded by [${pads.join(', ')}] (top, bottom, left, right)`;
-  const OH = outputSize(H, KH, sh, pads[0], pads[1], dh, tooLarge);
-  const OW = outputSize(W, KW, sw, pads[2], pads[3], dw, tooLarge);
+  const OH = outputSize(H, KH, sh, pads[0], pads[1], dh);
+  const OW = outputSize(W, KW, sw, pads[2], pads[3], dw);
+  if (OH < 1 || OW < 1) {
+    throw new RangeError(`the kernel of w ${formatShape(wShape)} (dilation [${dh}, ${dw}]) is larger than `
+      + `x ${formatShape(xShape)} padded by [${pads.join(', ')}] (top, bottom, left, right)`);
+  }
   return { outShape: [N, O, OH, OW], native: [N, C, H, W, O, KH, KW, sh, sw, ...pads, dh, dw, groups] };
 }
 

@@ -1,7 +1,7 @@
 // Max, average and global average pooling over NCHW tensors.
 import { binding } from '../native';
 import { Tensor, zeros, formatShape, type Shape } from '../tensor';
-import { pair, expect4d, expectShape, expectDisjoint, outputSize, type Pair } from './window';
+import { pair, expect4d, expectShape, expectDisjoint, outputSize, positiveSizes, type Pair } from './window';
 
 export interface Pool2dOptions {
   kernelSize: Pair;
@@ -31,7 +31,7 @@ const nativeGlobalForward = binding<(x: F32, y: F32, ...g: PlaneShape) => void>(
 const nativeGlobalBackward = binding<(dy: F32, dx: F32, ...g: PlaneShape) => void>('globalAvgPool2dBackward');
 
 function expectImageShape(shape: Shape, name: string): void {
-  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+  if (!Array.isArray(shape) || shape.length !== 4 || !positiveSizes(shape)) {
     throw new RangeError(`${name} must be 4-D [N, C, H, W] with positive sizes, got ${formatShape(shape)}`);
   }
 }
@@ -46,9 +46,11 @@ function geometry(xShape: Shape, opts: Pool2dOptions): { outShape: PlaneShape; n
   if (2 * ph > KH || 2 * pw > KW) {
     throw new RangeError(`padding [${ph}, ${pw}] must be at most half of kernelSize [${KH}, ${KW}]`);
   }
-  const tooLarge = () => `kernelSize [${KH}, ${KW}] is larger than x ${formatShape(xShape)} padded by [${ph}, ${pw}]`;
-  const OH = outputSize(H, KH, sh, ph, ph, 1, tooLarge);
-  const OW = outputSize(W, KW, sw, pw, pw, 1, tooLarge);
+  const OH = outputSize(H, KH, sh, ph, ph, 1);
+  const OW = outputSize(W, KW, sw, pw, pw, 1);
+  if (OH < 1 || OW < 1) {
+    throw new RangeError(`kernelSize [${KH}, ${KW}] is larger than x ${formatShape(xShape)} padded by [${ph}, ${pw}]`);
+  }
   return { outShape: [N, C, OH, OW], native: [N, C, H, W, KH, KW, sh, sw, ph, pw] };
 }
 

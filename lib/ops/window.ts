@@ -7,10 +7,12 @@ export type Pair = number | readonly [number, number];
 /** [top, bottom, left, right] zeros around the input. */
 export type Pads = [number, number, number, number];
 
+const atLeast = (v: number, min: number) => Number.isInteger(v) && v >= min;
+
 /** [height, width] from a number or a pair of integers >= min; throws naming `name`. */
 export function pair(value: Pair, name: string, min: number): [number, number] {
   const p: readonly number[] = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
+  if (!Array.isArray(p) || p.length !== 2 || !atLeast(p[0], min) || !atLeast(p[1], min)) {
     throw new RangeError(`${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
   }
   return [p[0], p[1]];
@@ -51,13 +53,26 @@ export function samePads(size: number, kernel: number, stride: number, dilation 
 }
 
 /**
- * Output size along one axis: floor((size + padBefore + padAfter - dilation (kernel - 1) - 1) / stride) + 1.
- * Throws when the dilated kernel does not fit the padded input.
+ * Output size along one axis: floor((size + padBefore + padAfter - dilation (kernel - 1) - 1) / stride) + 1,
+ * or 0 when the dilated kernel does not fit the padded input (the caller says why).
  */
 export function outputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number,
-  dilation: number, what: () => string): number {
+  dilation: number): number {
   const span = dilation * (kernel - 1) + 1;
   const padded = size + padBefore + padAfter;
-  if (span > padded) throw new RangeError(what());
+  if (span > padded) return 0;
   return Math.floor((padded - span) / stride) + 1;
+}
+
+/** Whether every size of `shape` is a positive integer (a loop: shape checks run on every call). */
+export function positiveSizes(shape: Shape): boolean {
+  for (const d of shape) if (!Number.isInteger(d) || d < 1) return false;
+  return true;
+}
+
+/** Throws unless every size of `shape` is a positive integer. */
+export function expectPositiveSizes(shape: Shape, name: string): void {
+  if (!positiveSizes(shape)) {
+    throw new RangeError(`${name} has shape ${formatShape(shape)}: every size must be a positive integer`);
+  }
 }
