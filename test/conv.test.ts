@@ -48,6 +48,7 @@ const cases: Case[] = [
   { name: 'direct, 13 filters, padding [2, 1] (OH = H + 2), 50-pixel rows', x: [2, 5, 4, 50], w: [13, 5, 3, 3], opts: { padding: [2, 1] }, pads: [2, 2, 1, 1] },
   { name: 'direct, groups 3, dilation [1, 2], 7x5 kernel', x: [2, 6, 9, 17], w: [9, 2, 7, 5], opts: { padding: [3, 4], dilation: [1, 2], groups: 3 }, pads: [3, 3, 4, 4] },
   { name: 'direct with compacted rows (OW < W): LeNet C3, 5x5 valid on 14x14', x: [3, 6, 14, 14], w: [16, 6, 5, 5], opts: {}, pads: [0, 0, 0, 0] },
+  { name: 'direct dw tiles of 4 + 2 filters (AVX2) with compacted rows: 3x4 kernel, padding [1, 0]', x: [2, 3, 11, 13], w: [6, 3, 3, 4], opts: { padding: [1, 0] }, pads: [1, 1, 0, 0] },
   { name: 'direct, dw with filters in the lanes: groups 2 of 16, 3x3 valid, dilation [2, 1]', x: [2, 8, 10, 9], w: [32, 4, 3, 3], opts: { groups: 2, dilation: [2, 1] }, pads: [0, 0, 0, 0] },
   { name: 'kernel covering the whole input (LeNet C5): a dense layer', x: [3, 4, 5, 5], w: [7, 4, 5, 5], opts: {}, pads: [0, 0, 0, 0] },
   { name: 'whole-input kernel, groups 2, stride 2, 3x4', x: [2, 4, 3, 4], w: [6, 2, 3, 4], opts: { groups: 2, stride: 2 }, pads: [0, 0, 0, 0] },

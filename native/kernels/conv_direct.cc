@@ -27,6 +27,8 @@ constexpr double kMinUsefulLanes = 0.6;
 constexpr int64_t kMaxMaskEntries = int64_t{1} << 22;
 // dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
 constexpr int64_t kMaxDwSums = 4096;
+// dw on AVX2: at most this many filters per group for the masked tiles (the lanes tile has no limit).
+constexpr int64_t kMaxDwFiltersAvx2 = 8;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
 constexpr int64_t kDwImageBytes = 24 * 1024;
 
@@ -315,8 +317,9 @@ bool direct_forward_applies(const ConvShape& s) {
 bool direct_dx_applies(const ConvShape& s) { return s.KH * s.KW > 1 && direct_forward_applies(s); }
 
 bool direct_dw_applies(const ConvShape& s) {
-  return (current_isa() == Isa::avx512 || lanes_apply(s)) && direct_dx_applies(s) &&
-         s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
+  // AVX2's 4-filter tiles re-read x once per 4 filters: with more filters per group GEMM wins.
+  const bool tiles = current_isa() == Isa::avx512 || s.O / s.groups <= kMaxDwFiltersAvx2;
+  return (tiles || lanes_apply(s)) && direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
 }
 
 void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
@@ -349,6 +352,10 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
     const int64_t c = k / taps, kh = k % taps / s.KW, kw = k % s.KW;
     offset[static_cast<size_t>(k)] = k < K ? (c * s.KW + kw) * plane + kh * s.dilation_h * geo.Wv : shifted * plane;
   }
+  const bool avx512 = current_isa() == Isa::avx512;
+  const auto tile = avx512 ? conv_direct_dw_tile_avx512 : conv_direct_dw_tile_avx2;
+  const auto shift_plane = avx512 ? conv_direct_shift_plane_avx512 : conv_direct_shift_plane_avx2;
+  const int64_t rows = avx512 ? kDirectRows : kDirectDwRowsAvx2;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     float* xs = tl_xs.get(block * x_image);
     for (int64_t i = 0; i < block; ++i) std::fill_n(xs + i * x_image + shifted * plane, plane, 1.0f);
@@ -368,19 +375,18 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
         for (int64_t g = 0; g < s.groups; ++g) {
           for (int64_t i = 0; i < a.images * shifted; ++i) {
             const int64_t image = i / shifted, c = i % shifted / s.KW, kw = i % s.KW;
-            conv_direct_shift_plane_avx512(x + ((n0 + image) * s.C + g * Cg + c) * HW, s.H, s.W, s.pad_top,
-                                           kw * s.dilation_w - s.pad_left, R, geo.Wv, s.OW,
-                                           xs + image * x_image + (c * s.KW + kw) * plane);
+            shift_plane(x + ((n0 + image) * s.C + g * Cg + c) * HW, s.H, s.W, s.pad_top, kw * s.dilation_w - s.pad_left,
+                        R, geo.Wv, s.OW, xs + image * x_image + (c * s.KW + kw) * plane);
           }
-          for (int64_t o0 = 0; o0 < Og; o0 += kDirectRows) {
-            a.MR = static_cast<int>(std::min<int64_t>(kDirectRows, Og - o0));
+          for (int64_t o0 = 0; o0 < Og; o0 += rows) {
+            a.MR = static_cast<int>(std::min(rows, Og - o0));
             a.dy = dyv + (n0 * s.O + g * Og + o0) * geo.P;
-            const int64_t NT = a.MR <= 6 ? 4 : 3;
+            const int64_t NT = !avx512 ? kDirectDwPairsAvx2 : a.MR <= 6 ? 4 : 3;
             for (int64_t k0 = 0; k0 < Kb; k0 += NT) {
               a.NT = static_cast<int>(std::min(NT, Kb - k0));
               for (int j = 0; j < a.NT; ++j) a.x[j] = xs + offset[static_cast<size_t>(k0 + j)];
               a.acc = acc + ((g * Og + o0) * Kb + k0) * 16;
-              conv_direct_dw_tile_avx512(a);
+              tile(a);
             }
           }
         }

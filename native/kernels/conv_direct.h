@@ -1,6 +1,5 @@
 // Direct stride-1 convolution: conv.cc's drivers use it, when it applies, for the forward pass,
-// the input gradient and the weight gradient; the tiles are per ISA (AVX-512 all, AVX2 forward, dx
-// and the lanes dw tile).
+// the input gradient and the weight gradient; the tiles are per ISA (AVX-512 and AVX2).
 #pragma once
 #include <cstdint>
 
@@ -55,18 +54,25 @@ struct DirectDwTile {
   int64_t images, V;
   float* acc;                         // acc[m*acc_ld + 16j + l]: partial sums, added to
   int64_t acc_ld;
-  int MR, NT;                         // 1 <= MR <= kDirectRows, 1 <= NT <= kDirectPairs (MR*NT > 24 spills)
+  // AVX-512: 1 <= MR <= kDirectRows, 1 <= NT <= kDirectPairs (MR*NT > 24 spills); AVX2: MR <=
+  // kDirectDwRowsAvx2, NT <= kDirectDwPairsAvx2.
+  int MR, NT;
 };
+constexpr int kDirectDwRowsAvx2 = 4, kDirectDwPairsAvx2 = 3;
 
 // acc[m*acc_ld + 16j + l] += sum_{n < images} sum_{v < V} dy[n*dy_image + m*P + 16v + l] *
-// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v].
+// x[j][n*x_image + 16v + l], taking dy as 0 outside valid[v]. The AVX2 tile sums the two halves
+// of each vector into lanes l < 8 (the lanes are added up afterwards anyway).
 void conv_direct_dw_tile_avx512(const DirectDwTile& tile);
+void conv_direct_dw_tile_avx2(const DirectDwTile& tile);
 
 // The shifted plane of one input channel for tap column kw, rows Wv apart:
 // xs[r*Wv + ow] = x[(r - pad_top)*W + ow + shift] (shift = kw*dilation_w - pad_left) for rows r < R
 // and ow < OW where that pixel lies inside the image, else 0 (up to Wv); then 16 zeros.
 void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
                                     int64_t R, int64_t Wv, int64_t OW, float* xs);
+void conv_direct_shift_plane_avx2(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
+                                  int64_t R, int64_t Wv, int64_t OW, float* xs);
 
 // Weight-gradient tile with 16 output channels in the lanes, for unpadded convolutions of kernel
 // width KW (3 or 5) and horizontal dilation 1: R input rows (channel c, tap row kh) x KW taps.
@@ -95,8 +101,8 @@ void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& tile);
 bool direct_forward_applies(const ConvShape& s);
 // The input gradient (a stride-1 convolution of dy): where the forward applies, for kernels > 1x1.
 bool direct_dx_applies(const ConvShape& s);
-// The weight gradient: where dx applies and the per-chunk partial sums stay small, on AVX-512, or
-// on AVX2 for unpadded convolutions with 16k filters (the lanes tile).
+// The weight gradient: where dx applies and the per-chunk partial sums stay small; on AVX2 only
+// for at most 8 filters per group, or unpadded convolutions with 16k filters (the lanes tile).
 bool direct_dw_applies(const ConvShape& s);
 
 // y = conv(x, w) + b (b may be null).

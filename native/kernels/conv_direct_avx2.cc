@@ -141,4 +141,82 @@ void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& a) {
   lanes3[a.R - 1](a);
 }
 
+namespace {
+
+// One 8-pixel half of a vector of dw_tile, dy read through `valid` (kMasked) or whole.
+template <int MR, int NT, bool kMasked>
+inline void dw_half(const DirectDwTile& a, const float* dy, const float* const (&x)[NT], int64_t p,
+                    __m256i valid, __m256 (&acc)[MR][NT]) {
+  __m256 in[NT];
+  for (int j = 0; j < NT; ++j) in[j] = _mm256_loadu_ps(x[j] + p);
+  for (int m = 0; m < MR; ++m) {
+    const __m256 d = kMasked ? _mm256_maskload_ps(dy + m * a.P + p, valid) : _mm256_loadu_ps(dy + m * a.P + p);
+    for (int j = 0; j < NT; ++j) acc[m][j] = _mm256_fmadd_ps(d, in[j], acc[m][j]);
+  }
+}
+
+// acc[m*acc_ld + 16j + l] (l < 8) += sum_n sum_v sum_h dy[n*dy_image + m*P + 16v + 8h + l] *
+// x[j][n*x_image + 16v + 8h + l] over the lanes of valid[v] (dy); MR*NT + NT + 1 ymm registers.
+template <int MR, int NT>
+void dw_tile(const DirectDwTile& a) {
+  __m256 acc[MR][NT];
+  for (int m = 0; m < MR; ++m) {
+    for (int j = 0; j < NT; ++j) acc[m][j] = _mm256_loadu_ps(a.acc + m * a.acc_ld + 16 * j);
+  }
+  for (int64_t n = 0; n < a.images; ++n) {
+    const float* dy = a.dy + n * a.dy_image;
+    const float* x[NT];
+    for (int j = 0; j < NT; ++j) x[j] = a.x[j] + n * a.x_image;
+    for (int64_t v = 0; v < a.V; ++v) {
+      const unsigned valid = a.valid[v];
+      if (valid == 0xFFFF) {
+        dw_half<MR, NT, false>(a, dy, x, 16 * v, __m256i{}, acc);
+        dw_half<MR, NT, false>(a, dy, x, 16 * v + 8, __m256i{}, acc);
+      } else {
+        dw_half<MR, NT, true>(a, dy, x, 16 * v, lane_mask(valid & 0xFF), acc);
+        dw_half<MR, NT, true>(a, dy, x, 16 * v + 8, lane_mask(valid >> 8), acc);
+      }
+    }
+  }
+  for (int m = 0; m < MR; ++m) {
+    for (int j = 0; j < NT; ++j) _mm256_storeu_ps(a.acc + m * a.acc_ld + 16 * j, acc[m][j]);
+  }
+}
+
+template <int MR>
+constexpr void (*dw_by_pairs[kDirectDwPairsAvx2])(const DirectDwTile&) = {dw_tile<MR, 1>, dw_tile<MR, 2>,
+                                                                          dw_tile<MR, 3>};
+
+// Lanes [begin, end) of 8, clamped, as bits.
+inline unsigned lanes(int64_t begin, int64_t end) {
+  begin = begin < 0 ? 0 : begin;
+  end = end > 8 ? 8 : end;
+  return end <= begin ? 0u : ((1u << end) - 1) & ~((1u << begin) - 1);
+}
+
+}  // namespace
+
+void conv_direct_dw_tile_avx2(const DirectDwTile& a) {
+  constexpr void (*const* by_rows[kDirectDwRowsAvx2])(const DirectDwTile&) = {dw_by_pairs<1>, dw_by_pairs<2>,
+                                                                              dw_by_pairs<3>, dw_by_pairs<4>};
+  by_rows[a.MR - 1][a.NT - 1](a);
+}
+
+// As the AVX-512 one, column by column of 8 lanes (vmaskmovps neither reads nor faults outside its mask).
+void conv_direct_shift_plane_avx2(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
+                                  int64_t R, int64_t Wv, int64_t OW, float* xs) {
+  const int64_t lo = shift < 0 ? -shift : 0, hi = OW < W - shift ? OW : W - shift;
+  const int64_t r0 = pad_top < R ? pad_top : R, r1 = pad_top + H < R ? pad_top + H : R;
+  for (int64_t ow = 0; ow < Wv; ow += 8) {
+    const __m256i read = lane_mask(lanes(lo - ow, hi - ow)), store = lane_mask(lanes(0, Wv - ow));
+    float* column = xs + ow;
+    const float* in = x + ow + shift - pad_top * W;
+    for (int64_t r = 0; r < r0; ++r) _mm256_maskstore_ps(column + r * Wv, store, _mm256_setzero_ps());
+    for (int64_t r = r0; r < r1; ++r) _mm256_maskstore_ps(column + r * Wv, store, _mm256_maskload_ps(in + r * W, read));
+    for (int64_t r = r1; r < R; ++r) _mm256_maskstore_ps(column + r * Wv, store, _mm256_setzero_ps());
+  }
+  _mm256_storeu_ps(xs + R * Wv, _mm256_setzero_ps());
+  _mm256_storeu_ps(xs + R * Wv + 8, _mm256_setzero_ps());
+}
+
 }  // namespace convkit
