@@ -358,7 +358,7 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const int64_t rows = avx512 ? kDirectRows : kDirectDwRowsAvx2;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     float* xs = tl_xs.get(block * x_image);
-    for (int64_t i = 0; i < block; ++i) std::fill_n(xs + i * x_image + shifted * plane, plane, 1.0f);
+    for (int64_t i = 0; db && i < block; ++i) std::fill_n(xs + i * x_image + shifted * plane, plane, 1.0f);
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       float* acc = partial + chunk * sums;
       std::memset(acc, 0, sizeof(float) * sums);
