@@ -27,7 +27,9 @@ constexpr double kMinUsefulLanes = 0.6;
 constexpr int64_t kMaxMaskEntries = int64_t{1} << 22;
 // dw: the per-chunk partial sums (O*K*16 floats) should stay in L2.
 constexpr int64_t kMaxDwSums = 4096;
-// dw on AVX2: at most this many filters per group for the masked tiles (the lanes tile has no limit).
+// dw tiles: the shifted planes of one image's group (a per-thread scratch) at most 4 MiB.
+constexpr int64_t kMaxShiftedFloats = int64_t{1} << 20;
+// dw on AVX2: at most this many filters per group for the dw tiles (the lanes tile has no limit).
 constexpr int64_t kMaxDwFiltersAvx2 = 8;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
 constexpr int64_t kDwImageBytes = 24 * 1024;
@@ -226,6 +228,20 @@ struct DwChunks {
   }
 };
 
+// The shifted planes of one image's group for direct_dw: rows reach every tap row of every output
+// row, plus 16 zeros for the last vector; Cg*KW planes, then the plane of ones.
+struct ShiftedPlanes {
+  int64_t rows, plane, image;
+};
+
+ShiftedPlanes shifted_planes(const ConvShape& s) {
+  ShiftedPlanes sp;
+  sp.rows = s.OH + (s.KH - 1) * s.dilation_h;
+  sp.plane = sp.rows * geometry(s).Wv + 16;
+  sp.image = (s.C / s.groups * s.KW + 1) * sp.plane;
+  return sp;
+}
+
 // The weight gradient with 16 output channels in the lanes (DirectDwLanesTile): for unpadded
 // convolutions with KW = 3 or 5, horizontal dilation 1 and a multiple of 16 filters per group.
 bool lanes_apply(const ConvShape& s) {
@@ -318,7 +334,8 @@ bool direct_dx_applies(const ConvShape& s) { return s.KH * s.KW > 1 && direct_fo
 
 bool direct_dw_applies(const ConvShape& s) {
   // AVX2's 4-filter tiles re-read x once per 4 filters: with more filters per group GEMM wins.
-  const bool tiles = current_isa() == Isa::avx512 || s.O / s.groups <= kMaxDwFiltersAvx2;
+  const bool tiles = (current_isa() == Isa::avx512 || s.O / s.groups <= kMaxDwFiltersAvx2) &&
+                     shifted_planes(s).image <= kMaxShiftedFloats;
   return (tiles || lanes_apply(s)) && direct_dx_applies(s) && s.O * (s.C / s.groups) * s.KH * s.KW <= kMaxDwSums;
 }
 
@@ -338,10 +355,8 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const int64_t Kb = K + (db ? 1 : 0);  // pairs per output channel, db's last
   const Geometry geo = geometry(s);
   const Masks& m = masks(s);
-  // Shifted planes of one group: R rows reach every tap row of every output row, plus 16 zeros
-  // for the last vector; then the plane of ones.
-  const int64_t R = s.OH + (s.KH - 1) * s.dilation_h, plane = R * geo.Wv + 16, shifted = Cg * s.KW;
-  const int64_t x_image = (shifted + 1) * plane;
+  const ShiftedPlanes sp = shifted_planes(s);
+  const int64_t R = sp.rows, plane = sp.plane, shifted = Cg * s.KW, x_image = sp.image;
   const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
   const int64_t chunks = work.chunks, block = work.block, sums = s.O * Kb * 16;
   float* partial = tl_sums.get(chunks * sums);

@@ -101,8 +101,9 @@ void conv_direct_dw_lanes_tile_avx2(const DirectDwLanesTile& tile);
 bool direct_forward_applies(const ConvShape& s);
 // The input gradient (a stride-1 convolution of dy): where the forward applies, for kernels > 1x1.
 bool direct_dx_applies(const ConvShape& s);
-// The weight gradient: where dx applies and the per-chunk partial sums stay small; on AVX2 only
-// for at most 8 filters per group, or unpadded convolutions with 16k filters (the lanes tile).
+// The weight gradient: where dx applies, the per-chunk partial sums stay small and the shifted
+// planes of an image's group take at most 4 MiB; on AVX2 only for at most 8 filters per group,
+// or (any size) unpadded convolutions with 16k filters (the lanes tile).
 bool direct_dw_applies(const ConvShape& s);
 
 // y = conv(x, w) + b (b may be null).
