@@ -42,7 +42,7 @@ void conv_direct_tile_avx2(const DirectTile& tile);
 
 // Weight-gradient tile: MR output channels x NT (input channel, tap) pairs, summed over images
 // and pixel vectors into 16-lane partial sums. x is read from shifted planes (below), which hold
-// zeros wherever a tap reads padding, so no lane needs a mask but dy's past the plane's end.
+// zeros wherever a tap reads padding: only dy's lanes that are no output pixel are masked.
 constexpr int kDirectPairs = 4;
 
 struct DirectDwTile {
