@@ -7,17 +7,13 @@
 #include <cstdint>
 
 #include "kernels/activation.h"
+#include "kernels/lanes_avx2.h"
 
 namespace convkit {
 namespace {
 
 typedef __m256 (*VecUnary)(__m256);
 typedef __m256 (*VecBinary)(__m256, __m256);
-
-// Lanes [0, rest) set, for maskload/maskstore of a tail shorter than 8.
-__m256i tail_mask(int64_t rest) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rest)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // exp(x) = 2^n * e^r, n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
 // for an exact product), e^r by the Cephes expf polynomial (~1 ulp). 2^n is applied as two
@@ -88,7 +84,7 @@ __attribute__((always_inline)) inline void map_unary(int64_t n, const float* x, 
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
   if (i < n) {
-    __m256i m = tail_mask(n - i);
+    __m256i m = first_lanes(n - i);
     _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));
   }
 }
@@ -98,7 +94,7 @@ __attribute__((always_inline)) inline void map_binary(int64_t n, const float* a,
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
   if (i < n) {
-    __m256i m = tail_mask(n - i);
+    __m256i m = first_lanes(n - i);
     _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m)));
   }
 }
@@ -115,7 +111,7 @@ void exp_avx2(int64_t n, const float* x, float bias, float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp_ps(_mm256_add_ps(_mm256_loadu_ps(x + i), b)));
   if (i < n) {
-    __m256i m = tail_mask(n - i);
+    __m256i m = first_lanes(n - i);
     _mm256_maskstore_ps(y + i, m, exp_ps(_mm256_add_ps(_mm256_maskload_ps(x + i, m), b)));
   }
 }

@@ -10,14 +10,13 @@
 #include <cstdint>
 
 #include "kernels/activation.h"
+#include "kernels/lanes_avx512.h"
 
 namespace convkit {
 namespace {
 
 typedef __m512 (*VecUnary)(__m512);
 typedef __m512 (*VecBinary)(__m512, __m512);
-
-__mmask16 tail_mask(int64_t rest) { return static_cast<__mmask16>((1u << rest) - 1u); }
 
 // exp(x) = 2^n * e^r, n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
 // for an exact product), e^r by the Cephes expf polynomial (~1 ulp). 2^n is applied as two
@@ -89,7 +88,7 @@ __attribute__((always_inline)) inline void map_unary(int64_t n, const float* x, 
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
   if (i < n) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
@@ -99,7 +98,7 @@ __attribute__((always_inline)) inline void map_binary(int64_t n, const float* a,
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
   if (i < n) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i)));
   }
 }
@@ -116,7 +115,7 @@ void exp_avx512(int64_t n, const float* x, float bias, float* y) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, exp_ps(_mm512_add_ps(_mm512_loadu_ps(x + i), b)));
   if (i < n) {
-    __mmask16 m = tail_mask(n - i);
+    __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(y + i, m, exp_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), b)));
   }
 }

@@ -1,19 +1,15 @@
 // AVX2 tiles of the direct stride-1 convolution (conv_direct.cc's driver). Forward: MR <= 6 output
 // channels x one vector of 16 output pixels (two ymm), 12 accumulators of the 16 ymm registers.
 // vmaskmovps reads each tap's input in place (a lane outside the input reads 0, and faults only
-// where its mask is set). Only intrinsics and plain loops here (see gemm_avx512.cc).
+// where its mask is set). Weight gradient: the lanes tile, and tiles of 4 filters x 3 (channel,
+// tap) pairs over shifted planes. Only intrinsics and plain loops here (see gemm_avx512.cc).
 #include <immintrin.h>
 
 #include "kernels/conv_direct.h"
+#include "kernels/lanes_avx2.h"
 
 namespace convkit {
 namespace {
-
-// The 8 lanes of `bits` as a vmaskmovps mask (lane i all ones when bit i is set).
-inline __m256i lane_mask(unsigned bits) {
-  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), bit), bit);
-}
 
 // For each 8-bit lane mask: the lane indices that move its set lanes to the front, in order, and
 // how many there are (AVX2 has no vcompressps).
@@ -187,13 +183,6 @@ template <int MR>
 constexpr void (*dw_by_pairs[kDirectDwPairsAvx2])(const DirectDwTile&) = {dw_tile<MR, 1>, dw_tile<MR, 2>,
                                                                           dw_tile<MR, 3>};
 
-// Lanes [begin, end) of 8, clamped, as bits.
-inline unsigned lanes(int64_t begin, int64_t end) {
-  begin = begin < 0 ? 0 : begin;
-  end = end > 8 ? 8 : end;
-  return end <= begin ? 0u : ((1u << end) - 1) & ~((1u << begin) - 1);
-}
-
 }  // namespace
 
 void conv_direct_dw_tile_avx2(const DirectDwTile& a) {
@@ -208,7 +197,7 @@ void conv_direct_shift_plane_avx2(const float* x, int64_t H, int64_t W, int64_t 
   const int64_t lo = shift < 0 ? -shift : 0, hi = OW < W - shift ? OW : W - shift;
   const int64_t r0 = pad_top < R ? pad_top : R, r1 = pad_top + H < R ? pad_top + H : R;
   for (int64_t ow = 0; ow < Wv; ow += 8) {
-    const __m256i read = lane_mask(lanes(lo - ow, hi - ow)), store = lane_mask(lanes(0, Wv - ow));
+    const __m256i read = lane_mask(lane_bits(lo - ow, hi - ow)), store = first_lanes(Wv - ow);
     float* column = xs + ow;
     const float* in = x + ow + shift - pad_top * W;
     for (int64_t r = 0; r < r0; ++r) _mm256_maskstore_ps(column + r * Wv, store, _mm256_setzero_ps());

@@ -1,10 +1,12 @@
 // AVX-512 tiles of the direct stride-1 convolution (conv.cc's driver). Forward: MR <= 8 output
 // channels x NV <= 3 vectors of 16 output pixels, 24 zmm accumulators at most. Each tap reads its input
 // straight from the image with masked loads (a lane outside the input reads 0), so there is no
-// im2col copy. Only intrinsics and plain loops here (see gemm_avx512.cc).
+// im2col copy. Weight gradient: tiles of MR filters x NT (channel, tap) pairs over shifted planes,
+// and the lanes tile. Only intrinsics and plain loops here (see gemm_avx512.cc).
 #include <immintrin.h>
 
 #include "kernels/conv_direct.h"
+#include "kernels/lanes_avx512.h"
 
 namespace convkit {
 namespace {
@@ -191,13 +193,6 @@ constexpr LanesTile lanes3[kDirectLaneRows] = {dw_lanes_tile<3, 1>, dw_lanes_til
 constexpr LanesTile lanes5[5] = {dw_lanes_tile<5, 1>, dw_lanes_tile<5, 2>, dw_lanes_tile<5, 3>, dw_lanes_tile<5, 4>,
                                  dw_lanes_tile<5, 5>};
 
-// Lanes [begin, end) of a vector, clamped to [0, 16).
-inline __mmask16 lanes(int64_t begin, int64_t end) {
-  begin = begin < 0 ? 0 : begin;
-  end = end > 16 ? 16 : end;
-  return end <= begin ? 0 : static_cast<__mmask16>(((1u << end) - 1) & ~((1u << begin) - 1));
-}
-
 }  // namespace
 
 // Column by column of 16 lanes: the lanes read (inside the image) and stored (inside the row) are
@@ -208,7 +203,7 @@ void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_
   const int64_t lo = shift < 0 ? -shift : 0, hi = OW < W - shift ? OW : W - shift;
   const int64_t r0 = pad_top < R ? pad_top : R, r1 = pad_top + H < R ? pad_top + H : R;
   for (int64_t ow = 0; ow < Wv; ow += 16) {
-    const __mmask16 read = lanes(lo - ow, hi - ow), store = lanes(0, Wv - ow);
+    const __mmask16 read = lane_range(lo - ow, hi - ow), store = first_lanes(Wv - ow);
     float* column = xs + ow;
     const float* in = x + ow + shift - pad_top * W;
     for (int64_t r = 0; r < r0; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());

@@ -3,19 +3,9 @@
 #include <immintrin.h>
 
 #include "kernels/elementwise.h"
+#include "kernels/lanes_avx2.h"
 
 namespace convkit {
-namespace {
-
-// The first `count` (<= 8, may be <= 0) floats at x, zeros after.
-inline __m256 load_first(const float* x, int64_t count) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const int c = static_cast<int>(count < 0 ? 0 : count > 8 ? 8 : count);
-  return _mm256_maskload_ps(x, _mm256_cmpgt_epi32(_mm256_set1_epi32(c), lane));
-}
-
-}  // namespace
-
 // s[j] = sum_{i = j mod 32} x[i] for n >= 32, then the tree s[j] += s[j + w], w = 16, 8, 4, 2, 1.
 float sum_f32_avx2(int64_t n, const float* x) {
   if (n < 32) return sum_f32_generic(n, x);
@@ -25,7 +15,7 @@ float sum_f32_avx2(int64_t n, const float* x) {
     for (int q = 0; q < 4; ++q) s[q] = _mm256_add_ps(s[q], _mm256_loadu_ps(x + i + 8 * q));
   }
   // A lane past the end adds +0, which leaves a partial sum (never -0: it started at +0) as it was.
-  for (int q = 0; q < 4; ++q) s[q] = _mm256_add_ps(s[q], load_first(x + i + 8 * q, n - i - 8 * q));
+  for (int q = 0; q < 4; ++q) s[q] = _mm256_add_ps(s[q], _mm256_maskload_ps(x + i + 8 * q, first_lanes(n - i - 8 * q)));
   const __m256 s8 = _mm256_add_ps(_mm256_add_ps(s[0], s[2]), _mm256_add_ps(s[1], s[3]));
   const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
   const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));

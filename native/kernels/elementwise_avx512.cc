@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "kernels/elementwise.h"
+#include "kernels/lanes_avx512.h"
 
 namespace convkit {
 
@@ -21,8 +22,8 @@ float sum_f32_avx512(int64_t n, const float* x) {
   }
   // A lane past the end adds +0, which leaves a partial sum (never -0: it started at +0) as it was.
   const int64_t rest = n - i;
-  lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (rest < 16 ? rest : 16)) - 1), x + i));
-  hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (rest > 16 ? rest - 16 : 0)) - 1), x + i + 16));
+  lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(first_lanes(rest), x + i));
+  hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(first_lanes(rest - 16), x + i + 16));
   const __m512 s16 = _mm512_add_ps(lo, hi);
   const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16), _mm512_extractf32x8_ps(s16, 1));
   const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/gemm.h"
+#include "kernels/lanes_avx2.h"
 
 namespace convkit {
 namespace {
@@ -82,11 +83,6 @@ void transpose8(const __m256 r[8], __m256 out[8]) {
   }
 }
 
-// All-ones in the first n lanes (n <= 8), for maskload/maskstore.
-__m256i first(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 }  // namespace
 
 // dst[(w / P) * K * P + k * P + w % P] = src[w * ld + k] for w < W, zero up to a multiple
@@ -96,12 +92,12 @@ void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, in
   for (int64_t w0 = 0; w0 < W; w0 += P) {
     for (int64_t g = 0; g < P; g += 8) {  // 8 rows of the panel at a time
       const int64_t rows = W - w0 - g;
-      const __m256i lanes = first(P - g < 8 ? P - g : 8);
+      const __m256i lanes = first_lanes(P - g);
       const float* s = src + (w0 + g) * ld;
       float* d = dst + w0 * K + g;
       for (int64_t k = 0; k < K; k += 8) {
         const int64_t kn = K - k < 8 ? K - k : 8;
-        const __m256i kmask = first(kn);
+        const __m256i kmask = first_lanes(kn);
         __m256 r[8], t[8];
         for (int i = 0; i < 8; ++i) {
           if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 64), _MM_HINT_T0);

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/gemm.h"
+#include "kernels/lanes_avx512.h"
 
 // GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which
 // -Wmaybe-uninitialized reports as uninitialised (GCC bug 105593, fixed in GCC 13).
@@ -99,8 +100,6 @@ void transpose16(const __m512 r[16], __m512 out[16]) {
   }
 }
 
-__mmask16 first(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
-
 }  // namespace
 
 // dst[(w / P) * K * P + k * P + w % P] = src[w * ld + k] for w < W, zero up to a multiple
@@ -113,7 +112,7 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
       const float* s = src + (w0 + g) * ld;
       float* d = dst + w0 * K + g;
       for (int64_t k = 0; k < K; k += 16) {
-        const __mmask16 kmask = first(K - k);
+        const __mmask16 kmask = first_lanes(K - k);
         __m512 r[16], t[16];
         for (int i = 0; i < 16; ++i) {
           if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 64), _MM_HINT_T0);
@@ -121,7 +120,7 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
         }
         transpose16(r, t);
         const int64_t kn = K - k < 16 ? K - k : 16;
-        for (int64_t j = 0; j < kn; ++j) _mm512_mask_storeu_ps(d + (k + j) * P, first(lanes), t[j]);
+        for (int64_t j = 0; j < kn; ++j) _mm512_mask_storeu_ps(d + (k + j) * P, first_lanes(lanes), t[j]);
       }
     }
   }

@@ -2,15 +2,10 @@
 #include <immintrin.h>
 
 #include "kernels/pool.h"
+#include "kernels/lanes_avx2.h"
 
 namespace convkit {
 namespace {
-
-// All-ones in lanes j < n of 8 (n may be <= 0 or > 8).
-__m256i first_lanes(int64_t n) {
-  const int32_t clamped = static_cast<int32_t>(n < 0 ? 0 : n > 8 ? 8 : n);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // Lanes j < lanes get x[S*j] (S = 1 or 2), the others 0; reads only x[0 .. S*(lanes-1)].
 __m256 load_lanes(const float* x, int64_t S, int64_t lanes) {

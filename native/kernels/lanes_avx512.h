@@ -1,0 +1,20 @@
+// Lane masks for the AVX-512 kernel files, which alone include this header. The helpers are
+// static: each file keeps its own copy, so the linker cannot hand AVX-512 code to a generic caller.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace convkit {
+
+// Lanes [begin, end) of 16, clamped to [0, 16).
+static inline __mmask16 lane_range(int64_t begin, int64_t end) {
+  begin = begin < 0 ? 0 : begin;
+  end = end > 16 ? 16 : end;
+  return end <= begin ? 0 : static_cast<__mmask16>(((1u << end) - 1) & ~((1u << begin) - 1));
+}
+
+// Lanes j < n of 16 (n may be <= 0 or > 16).
+static inline __mmask16 first_lanes(int64_t n) { return lane_range(0, n); }
+
+}  // namespace convkit
