@@ -17,6 +17,7 @@ namespace convkit {
 namespace {
 
 constexpr int MR = kSgemmMrAvx512;
+constexpr int64_t kFetchC = 96;
 
 // C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j] for i < m <= R,
 // j < n <= 16 V: the tile's first R rows and V vectors of 16 columns, so that small tiles
@@ -30,15 +31,20 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
   }
-  // C's rows are needed only after the k loop: fetch them now so the stores do not wait.
-#pragma GCC unroll 14
-  for (int i = 0; i < R; ++i) {
-    const float* c = C + (i < m ? i : 0) * ldc;
-    _mm_prefetch(reinterpret_cast<const char*>(c), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + 16 * V - 1), _MM_HINT_T0);
-  }
+  // C's rows are needed only after the k loop: they are fetched kFetchC steps before its
+  // end, not at its start, because rows a multiple of 4 KiB apart share an L1 set, and
+  // fetched early they evict one another before the stores.
+  const int64_t k_fetch = K > kFetchC ? K - kFetchC : 0;
 #pragma GCC unroll 2
   for (int64_t k = 0; k < K; ++k) {
+    if (k == k_fetch) {
+#pragma GCC unroll 14
+      for (int i = 0; i < R; ++i) {
+        const float* c = C + (i < m ? i : 0) * ldc;
+        _mm_prefetch(reinterpret_cast<const char*>(c), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + 16 * V - 1), _MM_HINT_T0);
+      }
+    }
     __m512 b[V];
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) b[v] = _mm512_loadu_ps(Bp + 16 * v);
