@@ -121,7 +121,7 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
         const __mmask16 kmask = first_lanes(K - k);
         __m512 r[16], t[16];
         for (int i = 0; i < 16; ++i) {
-          if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 64), _MM_HINT_T0);
+          if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(s + i * ld + k + 16), _MM_HINT_T0);
           r[i] = i < rows ? _mm512_maskz_loadu_ps(kmask, s + i * ld + k) : _mm512_setzero_ps();
         }
         transpose16(r, t);
