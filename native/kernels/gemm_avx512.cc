@@ -17,6 +17,8 @@ namespace convkit {
 namespace {
 
 constexpr int MR = kSgemmMrAvx512;
+// How many k steps before the end of its k loop a tile fetches its rows of C: 96 steps (about
+// 1300 cycles) cover a miss to L3 or memory; measured against 64 and 160.
 constexpr int64_t kFetchC = 96;
 
 // C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j] for i < m <= R,
