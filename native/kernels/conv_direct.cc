@@ -343,7 +343,6 @@ void conv2d_direct_forward(const ConvShape& s, const float* x, const float* w, c
   forward(s, x, w, false, b, y);
 }
 
-
 namespace {
 
 // dW_g[o, c, (kh, kw)] += sum_n sum_p dy[n, g*Og + o, p] xs[n, g*Cg + c, kw][p + kh*dh*Wv] over the
