@@ -196,7 +196,7 @@ constexpr LanesTile lanes5[5] = {dw_lanes_tile<5, 1>, dw_lanes_tile<5, 2>, dw_la
 }  // namespace
 
 // Column by column of 16 lanes: the lanes read (inside the image) and stored (inside the row) are
-// the same for every row, so each row costs one masked load and one masked store.
+// the same for every row, so each row costs one load and one store (masked at the edges).
 void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t shift,
                                     int64_t R, int64_t Wv, int64_t OW, float* xs) {
   // Columns ow in [lo, hi) read image columns ow + shift in [0, W); rows [r0, r1) read image rows.
@@ -206,11 +206,9 @@ void conv_direct_shift_plane_avx512(const float* x, int64_t H, int64_t W, int64_
     const __mmask16 read = lane_range(lo - ow, hi - ow), store = first_lanes(Wv - ow);
     float* column = xs + ow;
     const float* in = x + ow + shift - pad_top * W;
-    for (int64_t r = 0; r < r0; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());
-    for (int64_t r = r0; r < r1; ++r) {
-      _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_maskz_loadu_ps(read, in + r * W));
-    }
-    for (int64_t r = r1; r < R; ++r) _mm512_mask_storeu_ps(column + r * Wv, store, _mm512_setzero_ps());
+    for (int64_t r = 0; r < r0; ++r) store_lanes(column + r * Wv, store, _mm512_setzero_ps());
+    for (int64_t r = r0; r < r1; ++r) store_lanes(column + r * Wv, store, load_lanes(in + r * W, read));
+    for (int64_t r = r1; r < R; ++r) store_lanes(column + r * Wv, store, _mm512_setzero_ps());
   }
   _mm512_storeu_ps(xs + R * Wv, _mm512_setzero_ps());
 }

@@ -21,18 +21,6 @@ constexpr int MR = kSgemmMrAvx512;
 // 1300 cycles) cover a miss to L3 or memory; measured against 64 and 160.
 constexpr int64_t kFetchC = 96;
 
-// c[l] = r[l] + beta * c[l] for the lanes l of mask. A full vector takes the unmasked load and
-// store: on Zen 5 a masked store costs more even with every lane set (sgemm 1024: 3-4% of
-// its time).
-inline void update_c(float* c, __mmask16 mask, __m512 r, float beta, __m512 vb) {
-  if (mask == 0xFFFF) {
-    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), r);
-    return _mm512_storeu_ps(c, r);
-  }
-  if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, c), r);
-  _mm512_mask_storeu_ps(c, mask, r);
-}
-
 // C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j] for i < m <= R,
 // j < n <= 16 V: the tile's first R rows and V vectors of 16 columns, so that small tiles
 // do not pay for the full 14 x 32.
@@ -84,7 +72,11 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
     if (i < m) {
       float* c = C + i * ldc;
 #pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) update_c(c + 16 * v, mask[v], _mm512_mul_ps(va, acc[i][v]), beta, vb);
+      for (int v = 0; v < V; ++v) {
+        __m512 r = _mm512_mul_ps(va, acc[i][v]);
+        if (beta != 0.0f) r = _mm512_fmadd_ps(vb, load_lanes(c + 16 * v, mask[v]), r);
+        store_lanes(c + 16 * v, mask[v], r);
+      }
     }
   }
 }

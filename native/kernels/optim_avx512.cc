@@ -2,6 +2,7 @@
 // intrinsics and static helpers here (see the ISA-file rule in native/kernels).
 #include <immintrin.h>
 
+#include "kernels/lanes_avx512.h"
 #include "kernels/optim.h"
 
 // GCC 12's avx512 headers seed some intrinsics with a self-initialised "undefined" vector,
@@ -13,16 +14,6 @@ namespace convkit {
 namespace {
 
 constexpr __mmask16 kAll = 0xFFFF;
-
-// Masked loads and stores only for the tail: masked stores are slow on AMD even with a full mask.
-inline __m512 load(const float* p, __mmask16 k) {
-  return k == kAll ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(k, p);
-}
-
-inline void store(float* p, __mmask16 k, __m512 v) {
-  if (k == kAll) _mm512_storeu_ps(p, v);
-  else _mm512_mask_storeu_ps(p, k, v);
-}
 
 // Calls block(i, mask) for every 16 elements of [0, n), the last ones with a partial mask.
 template <typename Block>
@@ -61,14 +52,14 @@ inline __m512 effective_grad(const Consts& c, __m512 theta, __m512 grad) {
 void sgd_avx512(int64_t n, const OptimHyper& h, int32_t mode, float* theta, const float* grad, float* v) {
   const Consts c = broadcast(h);
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 t = load(theta + i, k);
-    __m512 step = _mm512_mul_ps(c.lr, effective_grad(c, t, load(grad + i, k)));
+    __m512 t = load_lanes(theta + i, k);
+    __m512 step = _mm512_mul_ps(c.lr, effective_grad(c, t, load_lanes(grad + i, k)));
     if (mode != static_cast<int32_t>(SgdMode::plain)) {
-      __m512 vi = _mm512_fmadd_ps(c.gamma, load(v + i, k), step);
-      store(v + i, k, vi);
+      __m512 vi = _mm512_fmadd_ps(c.gamma, load_lanes(v + i, k), step);
+      store_lanes(v + i, k, vi);
       step = mode == static_cast<int32_t>(SgdMode::momentum) ? vi : _mm512_fmadd_ps(c.gamma, vi, step);
     }
-    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+    store_lanes(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
   });
 }
 
@@ -76,12 +67,12 @@ void sgd_avx512(int64_t n, const OptimHyper& h, int32_t mode, float* theta, cons
 void adagrad_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* G) {
   const Consts c = broadcast(h);
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 t = load(theta + i, k);
-    __m512 g = effective_grad(c, t, load(grad + i, k));
-    __m512 Gi = _mm512_fmadd_ps(g, g, load(G + i, k));
-    store(G + i, k, Gi);
+    __m512 t = load_lanes(theta + i, k);
+    __m512 g = effective_grad(c, t, load_lanes(grad + i, k));
+    __m512 Gi = _mm512_fmadd_ps(g, g, load_lanes(G + i, k));
+    store_lanes(G + i, k, Gi);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.lr, g), _mm512_sqrt_ps(_mm512_add_ps(Gi, c.eps)));
-    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+    store_lanes(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
   });
 }
 
@@ -89,12 +80,12 @@ void adagrad_avx512(int64_t n, const OptimHyper& h, float* theta, const float* g
 void rmsprop_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* E) {
   const Consts c = broadcast(h);
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 t = load(theta + i, k);
-    __m512 g = effective_grad(c, t, load(grad + i, k));
-    __m512 Ei = _mm512_fmadd_ps(c.gamma, load(E + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
-    store(E + i, k, Ei);
+    __m512 t = load_lanes(theta + i, k);
+    __m512 g = effective_grad(c, t, load_lanes(grad + i, k));
+    __m512 Ei = _mm512_fmadd_ps(c.gamma, load_lanes(E + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
+    store_lanes(E + i, k, Ei);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.lr, g), _mm512_sqrt_ps(_mm512_add_ps(Ei, c.eps)));
-    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+    store_lanes(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
   });
 }
 
@@ -102,15 +93,15 @@ void rmsprop_avx512(int64_t n, const OptimHyper& h, float* theta, const float* g
 void adadelta_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* Eg, float* Ed) {
   const Consts c = broadcast(h);
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 t = load(theta + i, k);
-    __m512 g = effective_grad(c, t, load(grad + i, k));
-    __m512 Egi = _mm512_fmadd_ps(c.gamma, load(Eg + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
-    __m512 Edi = load(Ed + i, k);
+    __m512 t = load_lanes(theta + i, k);
+    __m512 g = effective_grad(c, t, load_lanes(grad + i, k));
+    __m512 Egi = _mm512_fmadd_ps(c.gamma, load_lanes(Eg + i, k), _mm512_mul_ps(c.rest, _mm512_mul_ps(g, g)));
+    __m512 Edi = load_lanes(Ed + i, k);
     __m512 ratio = _mm512_div_ps(_mm512_sqrt_ps(_mm512_add_ps(Edi, c.eps)), _mm512_sqrt_ps(_mm512_add_ps(Egi, c.eps)));
     __m512 d = _mm512_mul_ps(ratio, g);
-    store(Eg + i, k, Egi);
-    store(Ed + i, k, _mm512_fmadd_ps(c.gamma, Edi, _mm512_mul_ps(c.rest, _mm512_mul_ps(d, d))));
-    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, _mm512_mul_ps(c.lr, d)));
+    store_lanes(Eg + i, k, Egi);
+    store_lanes(Ed + i, k, _mm512_fmadd_ps(c.gamma, Edi, _mm512_mul_ps(c.rest, _mm512_mul_ps(d, d))));
+    store_lanes(theta + i, k, _mm512_fmsub_ps(c.keep, t, _mm512_mul_ps(c.lr, d)));
   });
 }
 
@@ -118,15 +109,15 @@ void adadelta_avx512(int64_t n, const OptimHyper& h, float* theta, const float* 
 void adam_avx512(int64_t n, const OptimHyper& h, float* theta, const float* grad, float* m, float* v) {
   const Consts c = broadcast(h);
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 t = load(theta + i, k);
-    __m512 g = effective_grad(c, t, load(grad + i, k));
-    __m512 mi = _mm512_fmadd_ps(c.gamma, load(m + i, k), _mm512_mul_ps(c.rest, g));
-    __m512 vi = _mm512_fmadd_ps(c.beta2, load(v + i, k), _mm512_mul_ps(c.rest2, _mm512_mul_ps(g, g)));
-    store(m + i, k, mi);
-    store(v + i, k, vi);
+    __m512 t = load_lanes(theta + i, k);
+    __m512 g = effective_grad(c, t, load_lanes(grad + i, k));
+    __m512 mi = _mm512_fmadd_ps(c.gamma, load_lanes(m + i, k), _mm512_mul_ps(c.rest, g));
+    __m512 vi = _mm512_fmadd_ps(c.beta2, load_lanes(v + i, k), _mm512_mul_ps(c.rest2, _mm512_mul_ps(g, g)));
+    store_lanes(m + i, k, mi);
+    store_lanes(v + i, k, vi);
     __m512 denom = _mm512_fmadd_ps(_mm512_sqrt_ps(vi), c.rsqrt2, c.eps);
     __m512 step = _mm512_div_ps(_mm512_mul_ps(c.step1, mi), denom);
-    store(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
+    store_lanes(theta + i, k, _mm512_fmsub_ps(c.keep, t, step));
   });
 }
 
@@ -135,7 +126,7 @@ void sum_abs_sq_avx512(int64_t n, const float* x, double* abs_sq) {
   const __m512d abs_mask = _mm512_castsi512_pd(_mm512_set1_epi64(0x7FFFFFFFFFFFFFFFLL));
   __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd(), s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
   run(n, [&](int64_t i, __mmask16 k) {
-    __m512 xi = load(x + i, k);
+    __m512 xi = load_lanes(x + i, k);
     __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(xi));
     __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xi), 1)));
     a0 = _mm512_add_pd(a0, _mm512_and_pd(lo, abs_mask));
