@@ -50,9 +50,9 @@ function check(t: { true(v: boolean, m?: string): void }, c: Case, seed: number)
 
 const transposes = [[false, false], [false, true], [true, false], [true, true]] as const;
 
-// Tile sizes are MR x NR = 4x8 (generic), 6x16 (avx2), 14x32 (avx512); KC = 256, 512, 512;
-// MC = 128, 144, 140; sizes around them hit full, partial and single-row/column tiles and
-// K blocks.
+// Tile sizes are MR x NR = 4x8 (generic), 6x16 (avx2), 14x32 (avx512); K blocks of at most
+// KC = 256, 512, 512 (1024 on avx512 when M >= 2 MC); MC = 128, 144, 140; sizes around them
+// hit full, partial and single-row/column tiles and K blocks.
 const edgeSizes = [1, 2, 3, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 29, 31, 32, 33, 47, 97];
 const kSizes = [1, 2, 7, 25, 255, 256, 257, 300, 511, 512, 513];
 
@@ -81,10 +81,12 @@ forEachIsa('sgemm matches float64 on random shapes up to 300 and block edges', (
 });
 
 // Large enough to be split over threads: by rows with shared B blocks (513x257, 129x300),
-// by columns (6x2500, 30x700); 3x4100 crosses the NC block, K = 1100 three KC blocks.
+// by columns (6x2500, 30x700); 3x4100 crosses the NC block, K = 1100 three KC blocks, or two
+// of the deeper blocks with M = 300 rows.
 forEachIsa('sgemm on large shapes crosses every block and thread split', (t) => {
   check(t, { M: 513, N: 257, K: 300, ta: false, tb: false, alpha: 1, beta: 0 }, 7);
   check(t, { M: 150, N: 70, K: 1100, ta: true, tb: false, alpha: 1, beta: 0.5 }, 12);
+  check(t, { M: 300, N: 45, K: 1100, ta: false, tb: true, alpha: 1, beta: 0.5 }, 13);
   check(t, { M: 129, N: 300, K: 513, ta: true, tb: true, alpha: 0.5, beta: 2 }, 8);
   check(t, { M: 3, N: 4100, K: 20, ta: false, tb: true, alpha: 1, beta: 0 }, 9);
   check(t, { M: 6, N: 2500, K: 150, ta: false, tb: false, alpha: 1, beta: 0 }, 10);
@@ -97,7 +99,7 @@ test('sgemm gives the same bits with 1, 2 and 3 threads, under every ISA', (t) =
   const code = `
     const { setNumThreads, setIsa, info } = require('./lib');
     const sgemm = require('./lib/native').binding('sgemm');
-    const shapes = [[513, 257, 300], [6, 2500, 150], [30, 700, 257], [64, 120, 400], [97, 131, 75]];
+    const shapes = [[513, 257, 300], [300, 64, 1100], [6, 2500, 150], [30, 700, 257], [64, 120, 400], [97, 131, 75]];
     const out = {};
     for (const isa of info().supportedIsas) {
       setIsa(isa);

@@ -14,23 +14,28 @@
 namespace convkit {
 namespace {
 
-// MR x NR: the microkernel's register tile. KC: depth of a packed panel (the KC x NR B
+// MR x NR: the microkernel's register tile. KC: most depth of a packed panel (the KC x NR B
 // micro-panel is reused from L1/L2 by every A micro-panel; a larger KC updates C less
-// often). MC: rows of a packed A block (MC x KC in L2). NC: columns of a packed B block
-// (KC x NC in L3). Zen 5 (48 KiB L1d, 1 MiB L2) measured best around KC = 512.
+// often). KC_tall: the same when at least two A blocks (M >= 2 MC) share each B block.
+// MC: rows of a packed A block (MC x KC in L2). NC: columns of a packed B block (KC x NC in
+// L3). Zen 5 (48 KiB L1d, 1 MiB L2) measured best around KC = 512, and for AVX-512 with
+// many rows KC_tall = 1024: half as many tile calls, each of which stores C (sgemm 1024 and
+// 2048: +1 to +4%). With fewer rows, packing the deeper B block costs more than that saves
+// (128 x 2048 x 1024: -4 to -9%); the AVX2 tile gains nothing from it.
 struct Blocking {
   SgemmMicrokernel ukernel;
   SgemmPackCols pack_cols;
-  int64_t MR, NR, KC, MC, NC;
+  int64_t MR, NR, KC, KC_tall, MC, NC;
 };
 
 const Blocking& blocking() {
   static const Blocking generic{
-      sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 128, 2048};
+      sgemm_ukernel_generic, sgemm_pack_cols_generic, kSgemmMrGeneric, kSgemmNrGeneric, 256, 256, 128, 2048};
 #if defined(CONVKIT_X86_KERNELS)
-  static const Blocking avx2{sgemm_ukernel_avx2, sgemm_pack_cols_avx2, kSgemmMrAvx2, kSgemmNrAvx2, 512, 144, 4096};
+  static const Blocking avx2{
+      sgemm_ukernel_avx2, sgemm_pack_cols_avx2, kSgemmMrAvx2, kSgemmNrAvx2, 512, 512, 144, 4096};
   static const Blocking avx512{
-      sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 512, 140, 4096};
+      sgemm_ukernel_avx512, sgemm_pack_cols_avx512, kSgemmMrAvx512, kSgemmNrAvx512, 512, 1024, 140, 4096};
   return *select_isa(&generic, &avx2, &avx512);
 #else
   return generic;
@@ -95,21 +100,33 @@ void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t
 
 int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
+// The depth of ceil(K / max_depth) nearly equal K blocks: no short last block. A multiple of
+// 16 (max_depth is one) keeps the transposing packs, 16 k at a time, off their masked tail.
+int64_t equal_depth(int64_t K, int64_t max_depth) {
+  const int64_t blocks = (K + max_depth - 1) / max_depth;
+  return std::min(K, round_up((K + blocks - 1) / blocks, 16));
+}
+
+// The K blocks' depth for M rows of op(A), the same for every thread split of M or N.
+int64_t k_depth(const Blocking& cfg, int64_t M, int64_t K) {
+  return equal_depth(K, M >= 2 * cfg.MC ? cfg.KC_tall : cfg.KC);
+}
+
 // C[M x N] = alpha * op(A)[rows i0.., :] * op(B)[:, cols j0..] + beta * C on one thread,
-// Goto's loop nest: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > macro kernel. When one
+// Goto's loop nest: jc (NC) > pc (k_depth, pack B) > ic (MC, pack A) > macro kernel. When one
 // row tile uses each B panel (M <= MR), copying B would cost as much as using it: the
 // microkernel reads an untransposed B in place, only the partial last panel is packed.
 void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_t i0, int64_t j0, int64_t M, int64_t N,
                  int64_t K, float alpha, float beta, float* C, int64_t ldc) {
-  const int64_t kc_max = std::min(cfg.KC, K);
-  float* Bp = b_scratch.get(kc_max * round_up(std::min(cfg.NC, N), cfg.NR));
-  float* Ap = a_scratch.get(kc_max * round_up(std::min(cfg.MC, M), cfg.MR));
+  const int64_t KC = k_depth(cfg, M, K);
+  float* Bp = b_scratch.get(KC * round_up(std::min(cfg.NC, N), cfg.NR));
+  float* Ap = a_scratch.get(KC * round_up(std::min(cfg.MC, M), cfg.MR));
   const bool b_in_place = !b.trans && M <= cfg.MR;
   for (int64_t jc = 0; jc < N; jc += cfg.NC) {
     const int64_t nc = std::min(cfg.NC, N - jc);
     const int64_t full = b_in_place ? nc / cfg.NR * cfg.NR : 0;  // columns read in place
-    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
-      const int64_t kc = std::min(cfg.KC, K - pc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
       pack_b(cfg, b, pc, j0 + jc + full, kc, nc - full, Bp);
       for (int64_t ic = 0; ic < M; ic += cfg.MC) {
@@ -127,12 +144,12 @@ void sgemm_block(const Blocking& cfg, const Operand& a, const Operand& b, int64_
 // then each multiplies its own range of row tiles (packing its own A blocks) by all of it.
 void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int64_t M, int64_t N, int64_t K,
                     float alpha, float beta, float* C, int64_t ldc) {
-  const int64_t MR = cfg.MR, NR = cfg.NR;
-  float* Bp = b_scratch.get(std::min(cfg.KC, K) * round_up(std::min(cfg.NC, N), NR));
+  const int64_t MR = cfg.MR, NR = cfg.NR, KC = k_depth(cfg, M, K);
+  float* Bp = b_scratch.get(KC * round_up(std::min(cfg.NC, N), NR));
   for (int64_t jc = 0; jc < N; jc += cfg.NC) {
     const int64_t nc = std::min(cfg.NC, N - jc);
-    for (int64_t pc = 0; pc < K; pc += cfg.KC) {
-      const int64_t kc = std::min(cfg.KC, K - pc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
       parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
         pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, Bp + p0 * NR * kc);
       });
@@ -172,11 +189,11 @@ void sgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_c(M, N, 0.0f, C, ldc);
   const Blocking& cfg = blocking();
-  const int64_t blocks = (K + 2 * cfg.KC - 1) / (2 * cfg.KC), KC = (K + blocks - 1) / blocks;
+  const int64_t KC = equal_depth(K, 2 * cfg.KC);
   const int64_t panels = (N + cfg.NR - 1) / cfg.NR;
   const double panel_flops = 2.0 * static_cast<double>(M) * static_cast<double>(cfg.NR) * static_cast<double>(K);
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinFlopsPerChunk / panel_flops));
-  float* Ap = a_scratch.get(std::min(KC, K) * round_up(M, cfg.MR));
+  float* Ap = a_scratch.get(KC * round_up(M, cfg.MR));
   for (int64_t pc = 0; pc < K; pc += KC) {
     const int64_t kc = std::min(KC, K - pc);
     pack_a(cfg, Operand{A, lda, false}, 0, pc, M, kc, Ap);
