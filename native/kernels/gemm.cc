@@ -59,13 +59,14 @@ struct Operand {
 // X(k, w) is src[k * ld + w] (pack_rows, below) or src[w * ld + k] (cfg.pack_cols, a
 // transpose, per ISA).
 
-// Walks the source in k order so that every row of the slice streams at once.
-void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst) {
+// Walks the source in k order so that every row of the slice streams at once. The panels
+// are `depth` >= K rows deep: with depth > K, the rows are the top K of deeper panels.
+void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, float* dst, int64_t depth) {
   for (int64_t k = 0; k < K; ++k) {
     const float* row = src + k * ld;
     for (int64_t w0 = 0; w0 < W; w0 += P) {
       const int64_t n = std::min(P, W - w0);
-      float* d = dst + w0 * K + k * P;
+      float* d = dst + w0 * depth + k * P;
       for (int64_t w = 0; w < n; ++w) d[w] = row[w0 + w];
       for (int64_t w = n; w < P; ++w) d[w] = 0.0f;
     }
@@ -74,14 +75,14 @@ void pack_rows(const float* src, int64_t ld, int64_t K, int64_t W, int64_t P, fl
 
 // Panels of MR rows of op(A)[i0 .. i0+M, p0 .. p0+K].
 void pack_a(const Blocking& cfg, const Operand& a, int64_t i0, int64_t p0, int64_t M, int64_t K, float* Ap) {
-  if (a.trans) return pack_rows(a.data + p0 * a.ld + i0, a.ld, K, M, cfg.MR, Ap);
+  if (a.trans) return pack_rows(a.data + p0 * a.ld + i0, a.ld, K, M, cfg.MR, Ap, K);
   cfg.pack_cols(a.data + i0 * a.ld + p0, a.ld, K, M, cfg.MR, Ap);
 }
 
 // Panels of NR columns of op(B)[p0 .. p0+K, j0 .. j0+N].
 void pack_b(const Blocking& cfg, const Operand& b, int64_t p0, int64_t j0, int64_t K, int64_t N, float* Bp) {
   if (b.trans) return cfg.pack_cols(b.data + j0 * b.ld + p0, b.ld, K, N, cfg.NR, Bp);
-  pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, cfg.NR, Bp);
+  pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, cfg.NR, Bp, K);
 }
 
 // C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
@@ -150,9 +151,17 @@ void sgemm_shared_b(const Blocking& cfg, const Operand& a, const Operand& b, int
     const int64_t nc = std::min(cfg.NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
-      parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
-        pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, Bp + p0 * NR * kc);
-      });
+      // Each thread reads its part of B whole: a range of rows, or of columns when B is
+      // transposed (B's rows split by panels, every row read in pieces, packed 2x slower).
+      if (b.trans) {
+        parallel_for((nc + NR - 1) / NR, 1, [&](int64_t p0, int64_t p1) {
+          pack_b(cfg, b, pc, jc + p0 * NR, kc, std::min(nc, p1 * NR) - p0 * NR, Bp + p0 * NR * kc);
+        });
+      } else {
+        parallel_for(kc, 1, [&](int64_t k0, int64_t k1) {
+          pack_rows(b.data + (pc + k0) * b.ld + jc, b.ld, k1 - k0, nc, NR, Bp + k0 * NR, kc);
+        });
+      }
       parallel_for((M + MR - 1) / MR, 1, [&](int64_t t0, int64_t t1) {
         const int64_t i1 = std::min(M, t1 * MR);
         float* Ap = a_scratch.get(kc * round_up(std::min(cfg.MC, i1 - t0 * MR), MR));
