@@ -82,11 +82,13 @@ forEachIsa('sgemm matches float64 on random shapes up to 300 and block edges', (
 
 // Large enough to be split over threads: by rows with shared B blocks (513x257, 129x300),
 // by columns (6x2500, 30x700); 3x4100 crosses the NC block, K = 1100 three KC blocks, or two
-// of the deeper blocks with M = 300 rows.
+// of the deeper blocks with 290 or 300 rows (B packed by the threads in row ranges when not
+// transposed, in column ranges when transposed).
 forEachIsa('sgemm on large shapes crosses every block and thread split', (t) => {
   check(t, { M: 513, N: 257, K: 300, ta: false, tb: false, alpha: 1, beta: 0 }, 7);
   check(t, { M: 150, N: 70, K: 1100, ta: true, tb: false, alpha: 1, beta: 0.5 }, 12);
   check(t, { M: 300, N: 45, K: 1100, ta: false, tb: true, alpha: 1, beta: 0.5 }, 13);
+  check(t, { M: 290, N: 64, K: 1100, ta: false, tb: false, alpha: 1, beta: -1 }, 14);
   check(t, { M: 129, N: 300, K: 513, ta: true, tb: true, alpha: 0.5, beta: 2 }, 8);
   check(t, { M: 3, N: 4100, K: 20, ta: false, tb: true, alpha: 1, beta: 0 }, 9);
   check(t, { M: 6, N: 2500, K: 150, ta: false, tb: false, alpha: 1, beta: 0 }, 10);

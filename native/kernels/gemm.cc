@@ -14,7 +14,7 @@
 namespace convkit {
 namespace {
 
-// MR x NR: the microkernel's register tile. KC: most depth of a packed panel (the KC x NR B
+// MR x NR: the microkernel's register tile. KC: the largest depth of a packed panel (the KC x NR B
 // micro-panel is reused from L1/L2 by every A micro-panel; a larger KC updates C less
 // often). KC_tall: the same when at least two A blocks (M >= 2 MC) share each B block.
 // MC: rows of a packed A block (MC x KC in L2). NC: columns of a packed B block (KC x NC in
