@@ -32,7 +32,8 @@ export function time(fn: () => void, opts: TimeOptions = {}): Timing {
   return { median: samples[Math.floor(runs / 2)], min: samples[0], max: samples[runs - 1], runs };
 }
 
-function elapsed(fn: () => void, reps: number): number {
+/** Seconds that `reps` calls of fn take. */
+export function elapsed(fn: () => void, reps: number): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) fn();
   return Number(process.hrtime.bigint() - start) * 1e-9;
