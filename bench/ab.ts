@@ -66,7 +66,13 @@ const convs: [string, number[], number[], number][] = [
   ['lenet conv2 b32', [32, 6, 14, 14], [16, 6, 5, 5], 0],
 ];
 
-const shapes = (option('shapes')?.split(',') ?? []).map((s) => s.split('x').map(Number));
+const shapes = (option('shapes')?.split(',') ?? []).map((s) => {
+  const dims = s.split('x').map(Number);
+  if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`--shapes takes M x N x K of positive integers, like 128x2048x1024; got ${s}`);
+  }
+  return dims;
+});
 const cases: Case[] = [
   ...[256, 1024, 2048].map((n) => sgemmCase(n, n, n)),
   ...shapes.map(([M, N, K]) => sgemmCase(M, N, K)),
