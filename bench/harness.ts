@@ -51,6 +51,13 @@ export interface Row {
   cells: Record<string, Cell>;
 }
 
+// A pause before each sample: a system's idle threads may spin after its last call (PyTorch's
+// libgomp workers spin about 10 ms here), and must not take a core from the next system's
+// sample. Without it, convkit's 2-thread sgemm 1024 after PyTorch's measured 406-426 GFLOP/s
+// against 454 with PyTorch's threads made passive.
+const SETTLE_MS = 50;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -155,7 +162,10 @@ class Runner {
       }
     }
     for (let run = 0; run < this.s.runs; run++) {
-      for (const l of live) row.cells[l.system.name].samples.push(await l.inst.sample(l.reps));
+      for (const l of live) {
+        await settle();
+        row.cells[l.system.name].samples.push(await l.inst.sample(l.reps));
+      }
     }
     for (const l of live) await l.inst.dispose();
     this.summarize(w, row);
