@@ -18,19 +18,21 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 // C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j] for i < m <= MR,
 // j < n <= NR; beta = 0 does not read C. Accumulation runs in k order, one FMA (or
 // multiply-add) per k, so a tile's result does not depend on where the tile lies.
+// next: 4 K floats that the tile fetches into L2 while it runs, a 64-byte line every 4 k steps
+// (a share of the next B micro-panel, or the tile's own Ap when there is nothing to fetch).
 using SgemmMicrokernel = void (*)(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                                  float alpha, float beta, int64_t m, int64_t n);
+                                  float alpha, float beta, int64_t m, int64_t n, const float* next);
 
 constexpr int64_t kSgemmMrGeneric = 4, kSgemmNrGeneric = 8;
 constexpr int64_t kSgemmMrAvx2 = 6, kSgemmNrAvx2 = 16;
 constexpr int64_t kSgemmMrAvx512 = 14, kSgemmNrAvx512 = 32;
 
 void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                           float alpha, float beta, int64_t m, int64_t n);
+                           float alpha, float beta, int64_t m, int64_t n, const float* next);
 void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                        float alpha, float beta, int64_t m, int64_t n);
+                        float alpha, float beta, int64_t m, int64_t n, const float* next);
 void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                          float alpha, float beta, int64_t m, int64_t n);
+                          float alpha, float beta, int64_t m, int64_t n, const float* next);
 
 // Packing of a transposed slice into panels of P: dst[(w / P) * K * P + k * P + w % P] =
 // src[w * ld + k] for k < K, w < W, zero for w from W up to a multiple of P.

@@ -16,11 +16,12 @@ constexpr int MR = kSgemmMrAvx2, NR = kSgemmNrAvx2;
 // j < n <= 16: the tile's first R rows.
 template <int R>
 void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-          int64_t m, int64_t n) {
+          int64_t m, int64_t n, const float* next) {
   __m256 acc[R][2];
 #pragma GCC unroll 6
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
+    _mm_prefetch(reinterpret_cast<const char*>(next + 4 * k), _MM_HINT_T1);
     const __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < R; ++i) {
@@ -112,9 +113,9 @@ void sgemm_pack_cols_avx2(const float* src, int64_t ld, int64_t K, int64_t W, in
 
 // The microkernel contract of gemm.h on the smallest tile variant that covers m rows.
 void sgemm_ukernel_avx2(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha,
-                        float beta, int64_t m, int64_t n) {
-  if (m > 3) return tile<6>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
-  return tile<3>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
+                        float beta, int64_t m, int64_t n, const float* next) {
+  if (m > 3) return tile<6>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
+  return tile<3>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
 }
 
 }  // namespace convkit

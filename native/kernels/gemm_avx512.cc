@@ -26,7 +26,7 @@ constexpr int64_t kFetchC = 96;
 // do not pay for the full 14 x 32.
 template <int R, int V>
 void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc, float alpha, float beta,
-          int64_t m, int64_t n) {
+          int64_t m, int64_t n, const float* next) {
   __m512 acc[R][V];
 #pragma GCC unroll 14
   for (int i = 0; i < R; ++i) {
@@ -47,6 +47,7 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
         _mm_prefetch(reinterpret_cast<const char*>(c + 16 * V - 1), _MM_HINT_T0);
       }
     }
+    _mm_prefetch(reinterpret_cast<const char*>(next + 4 * k), _MM_HINT_T1);
     __m512 b[V];
 #pragma GCC unroll 2
     for (int v = 0; v < V; ++v) b[v] = _mm512_loadu_ps(Bp + 16 * v);
@@ -137,15 +138,15 @@ void sgemm_pack_cols_avx512(const float* src, int64_t ld, int64_t K, int64_t W, 
 
 // The microkernel contract of gemm.h on the smallest tile variant that covers m x n.
 void sgemm_ukernel_avx512(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                          float alpha, float beta, int64_t m, int64_t n) {
+                          float alpha, float beta, int64_t m, int64_t n, const float* next) {
   if (n > 16) {
-    if (m > 7) return tile<14, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
-    if (m > 3) return tile<7, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
-    return tile<3, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
+    if (m > 7) return tile<14, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
+    if (m > 3) return tile<7, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
+    return tile<3, 2>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
   }
-  if (m > 7) return tile<14, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
-  if (m > 3) return tile<7, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
-  return tile<3, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n);
+  if (m > 7) return tile<14, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
+  if (m > 3) return tile<7, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
+  return tile<3, 1>(K, Ap, Bp, ldbp, C, ldc, alpha, beta, m, n, next);
 }
 
 }  // namespace convkit

@@ -5,8 +5,9 @@
 namespace convkit {
 
 // C[i, j] = alpha * sum_k Ap[k*MR + i] * Bp[k*ldbp + j] + beta * C[i, j], i < m, j < n.
+// Fetching `next` ahead is left to the hardware here: portable C++ has no prefetch.
 void sgemm_ukernel_generic(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, int64_t ldc,
-                           float alpha, float beta, int64_t m, int64_t n) {
+                           float alpha, float beta, int64_t m, int64_t n, const float* /*next*/) {
   constexpr int64_t MR = kSgemmMrGeneric, NR = kSgemmNrGeneric;
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < K; ++k) {
