@@ -2,12 +2,15 @@
 // each case timed alternately, sample by sample, so that the machine's drift (a shared VM moves by
 // more than the changes measured) hits both alike.
 //   npm run bench:ab -- --against=../base [--threads=1] [--isa=avx512] [--filter=sgemm]
-//     [--pairs=21] [--shapes=128x2048x1024,...]
+//     [--pairs=21] [--shapes=128x2048x1024,...] [--neighbor=16]
 // ../base is another checkout with its addon built (`git worktree add ../base <rev>`, then
 // `npm install` in it); --shapes adds sgemm cases M x N x K. ratio = the other build's time / this
 // one's, the median of the per-pair ratios (> 1: this one is faster). On 2 threads each build's
-// idle pool spins for 200 µs after its calls, so the pair shares that.
+// idle pool spins for 200 µs after its calls, so the pair shares that. --neighbor=MiB runs a
+// worker thread meanwhile that copies between two arrays of MiB each, the way another tenant's
+// memory traffic takes L3 and memory bandwidth from the kernels.
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { elapsed, printTable, type Row } from './common';
 
 type Lib = typeof import('../lib');
@@ -79,6 +82,14 @@ const cases: Case[] = [
   ...convs.flatMap(([name, x, w, pad]) => [convCase(name, x, w, pad, 'fwd'), convCase(name, x, w, pad, 'bwd')]),
 ];
 
+function startNeighbor(mib: string): Worker {
+  if (!/^[1-9][0-9]*$/.test(mib)) throw new Error(`--neighbor takes a size in MiB, like 16; got ${mib}`);
+  // TypedArray.set copies at memcpy speed; a JavaScript loop would stream a third as fast.
+  const code = `const n = ${mib} * 262144, a = new Float32Array(n).fill(1), b = new Float32Array(n);
+    for (;;) b.set(a), a.set(b);`;
+  return new Worker(code, { eval: true });
+}
+
 function main(): void {
   const against = option('against');
   if (!against) throw new Error('--against=<path of another convkit checkout with its addon built> is required');
@@ -89,7 +100,8 @@ function main(): void {
     const isa = option('isa');
     if (isa) lib.setIsa(isa as Parameters<Lib['setIsa']>[0]);
   }
-  const pairs = Number(option('pairs') ?? 21), filter = option('filter');
+  const pairs = Number(option('pairs') ?? 21), filter = option('filter'), neighborMib = option('neighbor');
+  const neighbor = neighborMib === undefined ? null : startNeighbor(neighborMib);
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const rows: Row[] = [];
   for (const [name, setup] of cases.filter(([name]) => !filter || name.includes(filter))) {
@@ -102,8 +114,10 @@ function main(): void {
     rows.push({ case: name, 'this ms': median(ta) * 1e3, 'other ms': median(tb) * 1e3,
       ratio: median(ta.map((t, i) => tb[i] / t)) });
   }
-  console.log(`threads ${threads}, ${pairs} pairs, against ${path.resolve(against)}`);
+  const beside = neighbor ? `, beside a ${neighborMib} MiB memory stream` : '';
+  console.log(`threads ${threads}, ${pairs} pairs, against ${path.resolve(against)}${beside}`);
   printTable(rows, 3);
+  void neighbor?.terminate();
 }
 
 main();
