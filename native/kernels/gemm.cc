@@ -85,13 +85,13 @@ void pack_b(const Blocking& cfg, const Operand& b, int64_t p0, int64_t j0, int64
   pack_rows(b.data + p0 * b.ld + j0, b.ld, K, N, cfg.NR, Bp, K);
 }
 
-// C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column
-// j0 starts at Bp + j0 * col_step with rows ldbp apart (packed: col_step = kc, ldbp = NR;
-// B itself: col_step = 1, ldbp = ldb). The B micro-panel (jr) stays in L1 while the A
-// micro-panels (ir) stream from L2. The first NR / 4 tiles of a packed panel each fetch a
-// 4 kc share of the next panel into L2, so that its first tile does not wait on L3, or on
-// memory when another core's data has evicted it (`npm run bench:ab`, 1 thread: sgemm 2048
-// +5%, 1024 +1%; beside another core's memory traffic, `--neighbor=16`, both +5%).
+// C[mc x nc] = alpha * Ap * B + beta * C for a packed A block and a B block whose column j0 starts
+// at Bp + j0 * col_step with rows ldbp apart (packed: col_step = kc, ldbp = NR; B itself: col_step
+// = 1, ldbp = ldb). Every A micro-panel (ir) reuses the B micro-panel (jr) from L1 or L2 (KC x NR
+// is 64-128 KiB on AVX-512). The first NR / 4 tiles of a packed panel each fetch a 4 kc share of
+// the next panel into L2, so that its first tile does not wait on L3, or on memory when another
+// core's data has evicted it (`npm run bench:ab`, 1 thread: sgemm 2048 +5%, 1024 +1%; beside
+// another core's memory traffic, `--neighbor=16`, both +5%).
 void macro_kernel(const Blocking& cfg, const float* Ap, const float* Bp, int64_t col_step, int64_t ldbp, int64_t mc,
                   int64_t nc, int64_t kc, float alpha, float beta, float* C, int64_t ldc) {
   const bool packed = col_step == kc && ldbp == cfg.NR;
