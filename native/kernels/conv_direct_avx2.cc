@@ -69,7 +69,7 @@ void tile(const DirectTile& a) {
     return;
   }
   const unsigned lo = a.store[0] & 0xFF, hi = a.store[0] >> 8;
-  const __m256i lo_mask = lane_mask((1u << kPack.count[lo]) - 1), hi_mask = lane_mask((1u << kPack.count[hi]) - 1);
+  const __m256i lo_mask = first_lanes(kPack.count[lo]), hi_mask = first_lanes(kPack.count[hi]);
   float* y = a.y + a.dest[0];
 #pragma GCC unroll 6
   for (int m = 0; m < MR; ++m) {

@@ -80,7 +80,7 @@ void tile(const DirectTile& a) {
       for (int m = 0; m < MR; ++m) _mm512_storeu_ps(y + m * a.P, acc[m][v]);
       continue;
     }
-    const __mmask16 packed = static_cast<__mmask16>((1u << __builtin_popcount(keep)) - 1);
+    const __mmask16 packed = first_lanes(__builtin_popcount(keep));
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) _mm512_mask_storeu_ps(y + m * a.P, packed, _mm512_maskz_compress_ps(keep, acc[m][v]));
   }

@@ -63,10 +63,7 @@ void tile(int64_t K, const float* Ap, const float* Bp, int64_t ldbp, float* C, i
   // Masks select the first n columns; rows beyond m are not stored.
   __mmask16 mask[V];
 #pragma GCC unroll 2
-  for (int v = 0; v < V; ++v) {
-    const int64_t cols = n - 16 * v;
-    mask[v] = cols >= 16 ? 0xFFFF : cols <= 0 ? 0 : static_cast<__mmask16>((1u << cols) - 1);
-  }
+  for (int v = 0; v < V; ++v) mask[v] = first_lanes(n - 16 * v);
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 14
   for (int i = 0; i < R; ++i) {

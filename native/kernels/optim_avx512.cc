@@ -13,14 +13,12 @@
 namespace convkit {
 namespace {
 
-constexpr __mmask16 kAll = 0xFFFF;
-
 // Calls block(i, mask) for every 16 elements of [0, n), the last ones with a partial mask.
 template <typename Block>
 void run(int64_t n, Block block) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) block(i, kAll);
-  if (i < n) block(i, static_cast<__mmask16>((1u << (n - i)) - 1u));
+  for (; i + 16 <= n; i += 16) block(i, first_lanes(16));
+  if (i < n) block(i, first_lanes(n - i));
 }
 
 struct Consts {
