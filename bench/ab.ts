@@ -11,7 +11,7 @@
 // memory traffic takes L3 and memory bandwidth from the kernels.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { elapsed, printTable, type Row } from './common';
+import { elapsed, printTable, option, random, size, median, type Row } from './common';
 
 type Lib = typeof import('../lib');
 type Ops = typeof import('../lib/ops');
@@ -31,12 +31,6 @@ function load(root: string): Build {
   return { lib, ops, sgemm: native.binding<Sgemm>('sgemm') };
 }
 
-function option(name: string): string | undefined {
-  return process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
-
-const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
-const size = (s: number[]) => s.reduce((a, d) => a * d, 1);
 
 /** A case: given a build, allocates its inputs and returns the call to time. */
 type Case = [name: string, setup: (b: Build) => () => void];
@@ -102,7 +96,6 @@ function main(): void {
   }
   const pairs = Number(option('pairs') ?? 21), filter = option('filter'), neighborMib = option('neighbor');
   const neighbor = neighborMib === undefined ? null : startNeighbor(neighborMib);
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const rows: Row[] = [];
   for (const [name, setup] of cases.filter(([name]) => !filter || name.includes(filter))) {
     const [fa, fb] = builds.map(setup);

@@ -41,6 +41,23 @@ export function elapsed(fn: () => void, reps: number): number {
 
 export const gflops = (flops: number, seconds: number): number => flops / seconds / 1e9;
 
+/** The value of a `--name=value` command-line option. */
+export function option(name: string): string | undefined {
+  return process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** n floats uniform in [-scale, scale). */
+export function random(n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (Math.random() * 2 - 1) * scale;
+  return a;
+}
+
+export const size = (shape: number[]): number => shape.reduce((a, d) => a * d, 1);
+
+/** The middle sample (the upper one of an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 export interface Peak {
   isa: Isa;
   threads: number;

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { info, getNumThreads, tensor, zeros, type Isa } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, maxPool2d, type Conv2dOptions } from '../lib/ops';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, size, type Row } from './common';
 
 interface Case {
   name: string;
@@ -13,14 +13,6 @@ interface Case {
   elements: number;
   setup: () => () => void;
 }
-
-function random(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1;
-  return a;
-}
-
-const size = (s: number[]) => s.reduce((a, d) => a * d, 1);
 
 /** Forward (y = conv(x, w) + b) or backward (dx, dw, db; dx skipped for a first layer) of one conv. */
 function convCase(name: string, x: number[], w: number[], opts: Conv2dOptions, pass: 'fwd' | 'bwd',
@@ -100,11 +92,6 @@ function timeWithCpu(fn: () => void, runs: number): { timing: ReturnType<typeof 
   const timing = time(() => { calls++; fn(); }, { runs, warmup: 2, minSampleSeconds: 0.05 });
   const used = process.cpuUsage(start);
   return { timing, cpuSeconds: (used.user + used.system) * 1e-6 / calls };
-}
-
-function option(name: string): string | undefined {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
 }
 
 function main(): void {

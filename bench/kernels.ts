@@ -4,7 +4,7 @@
 // [--filter=sgemm] [--runs=7]`; results also go to bench/results/kernels.json.
 import { info, getNumThreads, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, type Peak, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, type Peak, type Row } from './common';
 
 /** A benchmark case: `setup` allocates inputs once and returns the call to time. */
 export interface Case {
@@ -16,12 +16,6 @@ export interface Case {
 type Sgemm = (ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array,
   B: Float32Array, beta: number, C: Float32Array) => void;
 const sgemm = binding<Sgemm>('sgemm');
-
-function random(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1;
-  return a;
-}
 
 function sgemmCase(name: string, M: number, N: number, K: number, ta = false, tb = false): Case {
   return {
@@ -53,11 +47,6 @@ export const cases: Case[] = [
   sgemmCase('fc1 dw 120x400x64', 120, 400, 64, true, false),
   sgemmCase('fc2 64x84x120', 64, 84, 120, false, true),
 ];
-
-function option(name: string): string | undefined {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
-}
 
 function main(): void {
   const isas = (option('isa')?.split(',') ?? info().supportedIsas.filter((i) => i !== 'generic')) as Isa[];

@@ -9,23 +9,16 @@
 import os from 'node:os';
 import { info, setIsa, parameter, tensor, optimizers, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, withSettings, printTable, writeResults, type Row } from './common';
+import { time, withSettings, printTable, writeResults, option, random, median, type Row } from './common';
 
-const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const N = Number(arg('n') ?? 10_000_000);
-const ROUNDS = Number(arg('rounds') ?? 15);
+const N = Number(option('n') ?? 10_000_000);
+const ROUNDS = Number(option('rounds') ?? 15);
 const withTfjs = !process.argv.includes('--no-tfjs');
 // Bytes an Adam step must move per parameter: θ read+write, g read, m read+write, v read+write.
 const ADAM_BYTES = 7 * 4;
 const TRIAD_BYTES = 3 * 4; // STREAM's count: b, c read, a written (write-allocate not counted)
 
 const streamTriad = binding<(a: Float32Array, b: Float32Array, c: Float32Array, s: number, all: boolean) => void>('streamTriad');
-
-function random(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (Math.random() * 2 - 1) * scale;
-  return a;
-}
 
 interface Case {
   name: string;
@@ -48,7 +41,6 @@ function sampleInterleaved(cases: Case[]): void {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Triad {
   n: number;
