@@ -229,6 +229,14 @@ struct DwChunks {
   }
 };
 
+// v[0] + ... + v[15], added in a tree (halves first): short dependency chains.
+float tree_sum16(const float* v) {
+  float h[8];
+  for (int l = 0; l < 8; ++l) h[l] = v[l] + v[l + 8];
+  for (int l = 0; l < 4; ++l) h[l] += h[l + 4];
+  return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
 // The shifted planes of one image's group for direct_dw: rows reach every tap row of every output
 // row, plus 16 zeros for the last vector; Cg*KW planes, then the plane of ones.
 struct ShiftedPlanes {
@@ -348,8 +356,8 @@ namespace {
 
 // dW_g[o, c, (kh, kw)] += sum_n sum_p dy[n, g*Og + o, p] xs[n, g*Cg + c, kw][p + kh*dh*Wv] over the
 // shifted planes xs (conv_direct.h), dyv = direct_dy(s, dy); db as one more pair, with a plane of
-// ones. Images in one chunk per thread, each chunk's 16-lane sums apart, then added up chunk by
-// chunk and the lanes in a tree.
+// ones. Images in one chunk per thread; each chunk adds up its own 16-lane sums, then the chunks'
+// totals are added in chunk order.
 void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const int64_t Kb = K + (db ? 1 : 0);  // pairs per output channel, db's last
@@ -359,7 +367,8 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const int64_t R = sp.rows, plane = sp.plane, shifted = Cg * s.KW, x_image = sp.image;
   const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
   const int64_t chunks = work.chunks, block = work.block, sums = s.O * Kb * 16;
-  float* partial = tl_sums.get(chunks * sums);
+  float* partial = tl_sums.get(chunks * sums + chunks * s.O * Kb);
+  float* totals = partial + chunks * sums;  // [chunk][o*Kb + k]
   // Pair k: its plane and tap row among an image's planes.
   std::vector<int64_t>& offset = tl_pair_offset;
   offset.resize(static_cast<size_t>(Kb));
@@ -406,23 +415,17 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
           }
         }
       }
+      // While the sums are in this core's cache: the caller then reads one float per pair.
+      for (int64_t i = 0; i < s.O * Kb; ++i) totals[chunk * s.O * Kb + i] = tree_sum16(acc + i * 16);
     }
   });
-  parallel_for(s.O * Kb, 256, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      // The chunks lane by lane, then the 16 lanes in a tree: short dependency chains.
-      float lanes[16];
-      for (int l = 0; l < 16; ++l) lanes[l] = partial[i * 16 + l];
-      for (int64_t chunk = 1; chunk < chunks; ++chunk) {
-        for (int l = 0; l < 16; ++l) lanes[l] += partial[chunk * sums + i * 16 + l];
-      }
-      for (int width = 8; width > 0; width /= 2) {
-        for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
-      }
-      const int64_t o = i / Kb, k = i % Kb;
-      (k < K ? dw[o * K + k] : db[o]) += lanes[0];
+  for (int64_t o = 0; o < s.O; ++o) {
+    for (int64_t k = 0; k < Kb; ++k) {
+      float total = totals[o * Kb + k];
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[(chunk * s.O + o) * Kb + k];
+      (k < K ? dw[o * K + k] : db[o]) += total;
     }
-  });
+  }
 }
 
 }  // namespace
