@@ -42,25 +42,27 @@ function sgemmCase(M: number, N: number, K: number): Case {
   }];
 }
 
-function convCase(name: string, x: number[], w: number[], padding: number, pass: 'fwd' | 'bwd'): Case {
-  return [`${name} ${pass}`, ({ lib, ops }) => {
+/** bwd without dx for a first layer, as bench/conv.ts and LeNet-5's training time it. */
+function convCase(name: string, x: number[], w: number[], padding: number, pass: 'fwd' | 'bwd', needDx: boolean): Case {
+  return [`${name} ${pass}${pass === 'bwd' && !needDx ? ' (no dx)' : ''}`, ({ lib, ops }) => {
     const xs = lib.tensor(random(size(x)), x), ws = lib.tensor(random(size(w)), w), b = lib.zeros([w[0]]);
     const y = ops.conv2dOutputShape(x, w, { padding });
     if (pass === 'fwd') {
       const out = lib.zeros(y);
       return () => ops.conv2d(xs, ws, b, { padding, out });
     }
-    const dy = lib.tensor(random(size(y)), y), grads = { dx: lib.zeros(x), dw: lib.zeros(w), db: lib.zeros([w[0]]) };
+    const dy = lib.tensor(random(size(y)), y);
+    const grads = { dx: needDx ? lib.zeros(x) : undefined, dw: lib.zeros(w), db: lib.zeros([w[0]]), needDx };
     return () => ops.conv2dBackward(xs, ws, dy, { padding, ...grads });
   }];
 }
 
-const convs: [string, number[], number[], number][] = [
-  ['3x3 64→64 56x56 b8', [8, 64, 56, 56], [64, 64, 3, 3], 1],
-  ['inception3a 1x1 192→64', [32, 192, 28, 28], [64, 192, 1, 1], 0],
-  ['inception3a 3x3 96→128', [32, 96, 28, 28], [128, 96, 3, 3], 1],
-  ['lenet conv1 b32', [32, 1, 28, 28], [6, 1, 5, 5], 2],
-  ['lenet conv2 b32', [32, 6, 14, 14], [16, 6, 5, 5], 0],
+const convs: [string, number[], number[], number, boolean][] = [
+  ['3x3 64→64 56x56 b8', [8, 64, 56, 56], [64, 64, 3, 3], 1, true],
+  ['inception3a 1x1 192→64', [32, 192, 28, 28], [64, 192, 1, 1], 0, true],
+  ['inception3a 3x3 96→128', [32, 96, 28, 28], [128, 96, 3, 3], 1, true],
+  ['lenet conv1 b32', [32, 1, 28, 28], [6, 1, 5, 5], 2, false],
+  ['lenet conv2 b32', [32, 6, 14, 14], [16, 6, 5, 5], 0, true],
 ];
 
 const shapes = (option('shapes')?.split(',') ?? []).map((s) => {
@@ -73,7 +75,8 @@ const shapes = (option('shapes')?.split(',') ?? []).map((s) => {
 const cases: Case[] = [
   ...[256, 1024, 2048].map((n) => sgemmCase(n, n, n)),
   ...shapes.map(([M, N, K]) => sgemmCase(M, N, K)),
-  ...convs.flatMap(([name, x, w, pad]) => [convCase(name, x, w, pad, 'fwd'), convCase(name, x, w, pad, 'bwd')]),
+  ...convs.flatMap(([name, x, w, pad, needDx]) => [convCase(name, x, w, pad, 'fwd', needDx),
+    convCase(name, x, w, pad, 'bwd', needDx)]),
 ];
 
 function startNeighbor(mib: string): Worker {
