@@ -55,8 +55,41 @@ export function random(n: number, scale = 1): Float32Array {
 
 export const size = (shape: number[]): number => shape.reduce((a, d) => a * d, 1);
 
-/** The middle sample (the upper one of an even count). */
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+/** The middle sample, or the mean of the two middle ones for an even count. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** `--repeat=N`: how many times a kernel bench runs whole (probe and every case); 1 by default. */
+export function repeatOption(): number {
+  const text = option('repeat') ?? '1';
+  if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`--repeat takes a positive integer, like 8; got ${text}`);
+  return Number(text);
+}
+
+/**
+ * One row per case, ISA and thread count over the passes of a repeated bench: for each numeric
+ * column named, its median over the passes and its range. On a shared machine a single pass can
+ * land on a busy moment; the median of several is the figure to judge a kernel by.
+ */
+export function summarizePasses(rows: Row[], columns: string[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = `${r.case}|${r.isa}|${r.threads}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    const out: Row = { case: group[0].case, isa: group[0].isa, threads: group[0].threads, passes: group.length };
+    for (const column of columns) {
+      const values = group.map((r) => r[column]).filter((v): v is number => typeof v === 'number');
+      if (values.length === 0) continue;
+      out[`${column} median`] = median(values);
+      out[`${column} range`] = `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
+    }
+    return out;
+  });
+}
 
 export interface Peak {
   isa: Isa;

@@ -1,10 +1,11 @@
 // Convolution and pooling benchmarks: median time, GFLOP/s and % of the measured FMA peak, at 1
 // thread and all threads. `npm run bench:conv -- [--isa=avx2] [--threads=1] [--filter=inception]
-// [--runs=5]`; results also go to bench/results/conv.json.
+// [--runs=5] [--repeat=8]` (--repeat as in bench:kernels); results also go to bench/results/conv.json.
 import os from 'node:os';
 import { info, getNumThreads, tensor, zeros, type Isa } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, maxPool2d, type Conv2dOptions } from '../lib/ops';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, size, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, size, repeatOption,
+  summarizePasses, type Row } from './common';
 
 interface Case {
   name: string;
@@ -94,12 +95,8 @@ function timeWithCpu(fn: () => void, runs: number): { timing: ReturnType<typeof 
   return { timing, cpuSeconds: (used.user + used.system) * 1e-6 / calls };
 }
 
-function main(): void {
-  const isas = (option('isa')?.split(',') ?? [info().bestIsa]) as Isa[];
-  const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
-  const filter = option('filter');
-  const runs = Number(option('runs') ?? 5);
-  const selected = cases.filter((c) => !filter || c.name.includes(filter));
+/** One pass: the probe, then every case at each thread count, and the totals; returns the rows. */
+function pass(isas: Isa[], threadCounts: number[], selected: Case[], runs: number): Row[] {
   const rows: Row[] = [];
   for (const isa of isas) {
     const peak = withSettings({ isa }, () => measurePeak());
@@ -139,7 +136,29 @@ function main(): void {
     }
   }
   printTable(rows);
-  console.log(`results: ${writeResults('conv', rows)}`);
+  return rows;
+}
+
+function main(): void {
+  const isas = (option('isa')?.split(',') ?? [info().bestIsa]) as Isa[];
+  const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
+  const filter = option('filter');
+  const runs = Number(option('runs') ?? 5);
+  const repeat = repeatOption();
+  const selected = cases.filter((c) => !filter || c.name.includes(filter));
+  const passes: Row[][] = [];
+  for (let i = 1; i <= repeat; i++) {
+    if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
+    passes.push(pass(isas, threadCounts, selected, runs));
+  }
+  if (repeat === 1) {
+    console.log(`results: ${writeResults('conv', passes[0])}`);
+    return;
+  }
+  const summary = summarizePasses(passes.flat(), ['GFLOP/s', '% peak']);
+  console.log(`\n## ${repeat} passes: median and range of each case`);
+  printTable(summary);
+  console.log(`results: ${writeResults('conv', { passes, summary })}`);
 }
 
 main();

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { info, getNumThreads, setNumThreads } from '../lib';
 import { binding } from '../lib/native';
-import { measurePeak } from './common';
+import { measurePeak, median } from './common';
 import { WORKLOADS, type NamedArray, type Workload } from './workloads';
 import { convkit } from './systems/convkit';
 import { tfjsSystem, tfjsNodeStatus } from './systems/tfjs';
@@ -57,11 +57,6 @@ export interface Row {
 // against 454 with PyTorch's threads made passive.
 const SETTLE_MS = 50;
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS));
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Seconds per call -> the workload's unit (img/s, GFLOP/s, or ms per step). */
 function value(w: Workload, seconds: number): number {

@@ -1,10 +1,12 @@
 // Kernel benchmarks: median time, GFLOP/s and the fraction of the measured FMA peak (the
 // best probe at the start, and a probe run right before the case), per ISA, at 1 thread and
 // all threads. `npm run bench:kernels -- [--isa=avx2] [--threads=1]
-// [--filter=sgemm] [--runs=7]`; results also go to bench/results/kernels.json.
+// [--filter=sgemm] [--runs=7] [--repeat=8]`; --repeat runs it all that many times and ends with
+// each case's median and range over the passes. Results also go to bench/results/kernels.json.
 import { info, getNumThreads, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, type Peak, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, repeatOption,
+  summarizePasses, type Peak, type Row } from './common';
 
 /** A benchmark case: `setup` allocates inputs once and returns the call to time. */
 export interface Case {
@@ -48,13 +50,9 @@ export const cases: Case[] = [
   sgemmCase('fc2 64x84x120', 64, 84, 120, false, true),
 ];
 
-function main(): void {
-  const isas = (option('isa')?.split(',') ?? info().supportedIsas.filter((i) => i !== 'generic')) as Isa[];
+/** One pass: the probe, then every case at each thread count; returns its rows and peaks. */
+function pass(isas: Isa[], threadCounts: number[], selected: Case[], runs: number) {
   const allThreads = getNumThreads();
-  const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, allThreads])];
-  const filter = option('filter');
-  const runs = Number(option('runs') ?? 7);
-  const selected = cases.filter((c) => !filter || c.name.includes(filter));
   const rows: Row[] = [];
   const peaks: Record<string, unknown> = {};
   for (const isa of isas) {
@@ -81,7 +79,29 @@ function main(): void {
   }
   console.log();
   printTable(rows.map((r) => ({ ...r, 'median ms': (r['median ms'] as number).toFixed(4), 'min ms': (r['min ms'] as number).toFixed(4) })));
-  console.log(`\nwrote ${writeResults('kernels', { peaks, rows })}`);
+  return { rows, peaks };
+}
+
+function main(): void {
+  const isas = (option('isa')?.split(',') ?? info().supportedIsas.filter((i) => i !== 'generic')) as Isa[];
+  const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
+  const filter = option('filter');
+  const runs = Number(option('runs') ?? 7);
+  const repeat = repeatOption();
+  const selected = cases.filter((c) => !filter || c.name.includes(filter));
+  const passes = [];
+  for (let i = 1; i <= repeat; i++) {
+    if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
+    passes.push(pass(isas, threadCounts, selected, runs));
+  }
+  if (repeat === 1) {
+    console.log(`\nwrote ${writeResults('kernels', passes[0])}`);
+    return;
+  }
+  const summary = summarizePasses(passes.flatMap((p) => p.rows), ['GFLOP/s', '% peak', '% peak now']);
+  console.log(`\n## ${repeat} passes: median and range of each case`);
+  printTable(summary);
+  console.log(`\nwrote ${writeResults('kernels', { passes, summary })}`);
 }
 
 if (require.main === module) main();
