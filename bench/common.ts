@@ -62,18 +62,39 @@ export function median(xs: number[]): number {
 }
 
 /** `--repeat=N`: how many times a kernel bench runs whole (probe and every case); 1 by default. */
-export function repeatOption(): number {
+function repeatOption(): number {
   const text = option('repeat') ?? '1';
   if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`--repeat takes a positive integer, like 8; got ${text}`);
   return Number(text);
 }
 
 /**
- * One row per case, ISA and thread count over the passes of a repeated bench: for each numeric
- * column named, its median over the passes and its range. On a shared machine a single pass can
- * land on a busy moment; the median of several is the figure to judge a kernel by.
+ * Runs a kernel bench's pass `--repeat` times and writes bench/results/<name>.json. With several
+ * passes it ends with each case's median and range over them of the numeric columns named.
  */
-export function summarizePasses(rows: Row[], columns: string[]): Row[] {
+export function runPasses<P extends { rows: Row[] }>(name: string, pass: () => P, columns: string[]): void {
+  const repeat = repeatOption();
+  const passes: P[] = [];
+  for (let i = 1; i <= repeat; i++) {
+    if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
+    passes.push(pass());
+  }
+  if (repeat === 1) {
+    console.log(`\nwrote ${writeResults(name, passes[0])}`);
+    return;
+  }
+  const summary = summarizePasses(passes.flatMap((p) => p.rows), columns);
+  console.log(`\n## ${repeat} passes: each case's median over them (and range)`);
+  printTable(summary);
+  console.log(`\nwrote ${writeResults(name, { passes, summary })}`);
+}
+
+/**
+ * One row per case, ISA and thread count over the passes of a repeated bench: each numeric column
+ * named holds its median over the passes, and `<column> range` its range. On a shared machine a
+ * single pass can land on a busy moment; the median of several is the figure to judge a kernel by.
+ */
+function summarizePasses(rows: Row[], columns: string[]): Row[] {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const key = `${r.case}|${r.isa}|${r.threads}`;
@@ -84,8 +105,9 @@ export function summarizePasses(rows: Row[], columns: string[]): Row[] {
     for (const column of columns) {
       const values = group.map((r) => r[column]).filter((v): v is number => typeof v === 'number');
       if (values.length === 0) continue;
-      out[`${column} median`] = median(values);
-      out[`${column} range`] = `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
+      out[column] = median(values);
+      const digits = (v: number) => (v < 100 ? v.toPrecision(3) : v.toFixed(1));
+      out[`${column} range`] = `${digits(Math.min(...values))}-${digits(Math.max(...values))}`;
     }
     return out;
   });

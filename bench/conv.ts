@@ -4,8 +4,7 @@
 import os from 'node:os';
 import { info, getNumThreads, tensor, zeros, type Isa } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, maxPool2d, type Conv2dOptions } from '../lib/ops';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, size, repeatOption,
-  summarizePasses, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, random, size, type Row } from './common';
 
 interface Case {
   name: string;
@@ -95,8 +94,8 @@ function timeWithCpu(fn: () => void, runs: number): { timing: ReturnType<typeof 
   return { timing, cpuSeconds: (used.user + used.system) * 1e-6 / calls };
 }
 
-/** One pass: the probe, then every case at each thread count, and the totals; returns the rows. */
-function pass(isas: Isa[], threadCounts: number[], selected: Case[], runs: number): Row[] {
+/** One pass: the probe, then every case at each thread count, and the totals. */
+function pass(isas: Isa[], threadCounts: number[], selected: Case[], runs: number): { rows: Row[] } {
   const rows: Row[] = [];
   for (const isa of isas) {
     const peak = withSettings({ isa }, () => measurePeak());
@@ -136,7 +135,7 @@ function pass(isas: Isa[], threadCounts: number[], selected: Case[], runs: numbe
     }
   }
   printTable(rows);
-  return rows;
+  return { rows };
 }
 
 function main(): void {
@@ -144,21 +143,8 @@ function main(): void {
   const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
   const filter = option('filter');
   const runs = Number(option('runs') ?? 5);
-  const repeat = repeatOption();
   const selected = cases.filter((c) => !filter || c.name.includes(filter));
-  const passes: Row[][] = [];
-  for (let i = 1; i <= repeat; i++) {
-    if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
-    passes.push(pass(isas, threadCounts, selected, runs));
-  }
-  if (repeat === 1) {
-    console.log(`results: ${writeResults('conv', passes[0])}`);
-    return;
-  }
-  const summary = summarizePasses(passes.flat(), ['GFLOP/s', '% peak']);
-  console.log(`\n## ${repeat} passes: median and range of each case`);
-  printTable(summary);
-  console.log(`results: ${writeResults('conv', { passes, summary })}`);
+  runPasses('conv', () => pass(isas, threadCounts, selected, runs), ['median ms', 'GFLOP/s', '% peak']);
 }
 
 main();

@@ -5,8 +5,8 @@
 // each case's median and range over the passes. Results also go to bench/results/kernels.json.
 import { info, getNumThreads, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, gflops, measurePeak, withSettings, printTable, writeResults, option, random, repeatOption,
-  summarizePasses, type Peak, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, random, type Peak,
+  type Row } from './common';
 
 /** A benchmark case: `setup` allocates inputs once and returns the call to time. */
 export interface Case {
@@ -87,21 +87,8 @@ function main(): void {
   const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
   const filter = option('filter');
   const runs = Number(option('runs') ?? 7);
-  const repeat = repeatOption();
   const selected = cases.filter((c) => !filter || c.name.includes(filter));
-  const passes = [];
-  for (let i = 1; i <= repeat; i++) {
-    if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
-    passes.push(pass(isas, threadCounts, selected, runs));
-  }
-  if (repeat === 1) {
-    console.log(`\nwrote ${writeResults('kernels', passes[0])}`);
-    return;
-  }
-  const summary = summarizePasses(passes.flatMap((p) => p.rows), ['GFLOP/s', '% peak', '% peak now']);
-  console.log(`\n## ${repeat} passes: median and range of each case`);
-  printTable(summary);
-  console.log(`\nwrote ${writeResults('kernels', { passes, summary })}`);
+  runPasses('kernels', () => pass(isas, threadCounts, selected, runs), ['median ms', 'GFLOP/s', '% peak', '% peak now']);
 }
 
 if (require.main === module) main();
