@@ -11,7 +11,7 @@
 // memory traffic takes L3 and memory bandwidth from the kernels.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { elapsed, printTable, option, random, size, median, type Row } from './common';
+import { elapsed, printTable, option, countOption, random, size, median, type Row } from './common';
 
 type Lib = typeof import('../lib');
 type Ops = typeof import('../lib/ops');
@@ -79,8 +79,7 @@ const cases: Case[] = [
     convCase(name, x, w, pad, 'bwd', needDx)]),
 ];
 
-function startNeighbor(mib: string): Worker {
-  if (!/^[1-9][0-9]*$/.test(mib)) throw new Error(`--neighbor takes a size in MiB, like 16; got ${mib}`);
+function startNeighbor(mib: number): Worker {
   // TypedArray.set copies at memcpy speed; a JavaScript loop would stream a third as fast.
   const code = `const n = ${mib} * 262144, a = new Float32Array(n).fill(1), b = new Float32Array(n);
     for (;;) b.set(a), a.set(b);`;
@@ -97,7 +96,8 @@ function main(): void {
     const isa = option('isa');
     if (isa) lib.setIsa(isa as Parameters<Lib['setIsa']>[0]);
   }
-  const pairs = Number(option('pairs') ?? 21), filter = option('filter'), neighborMib = option('neighbor');
+  const pairs = countOption('pairs', 21), filter = option('filter');
+  const neighborMib = option('neighbor') === undefined ? undefined : countOption('neighbor', 16);
   const neighbor = neighborMib === undefined ? null : startNeighbor(neighborMib);
   const rows: Row[] = [];
   for (const [name, setup] of cases.filter(([name]) => !filter || name.includes(filter))) {

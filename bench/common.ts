@@ -29,7 +29,7 @@ export function time(fn: () => void, opts: TimeOptions = {}): Timing {
     reps = Math.min(1 << 20, Math.ceil((reps * minSampleSeconds * 1.2) / Math.max(t, 1e-7)));
   }
   const samples = Array.from({ length: runs }, () => elapsed(fn, reps) / reps).sort((a, b) => a - b);
-  return { median: samples[Math.floor(runs / 2)], min: samples[0], max: samples[runs - 1], runs };
+  return { median: median(samples), min: samples[0], max: samples[runs - 1], runs };
 }
 
 /** Seconds that `reps` calls of fn take. */
@@ -44,6 +44,14 @@ export const gflops = (flops: number, seconds: number): number => flops / second
 /** The value of a `--name=value` command-line option. */
 export function option(name: string): string | undefined {
   return process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** A `--name=N` option that must be a positive integer (`fallback` when absent); else a clear error. */
+export function countOption(name: string, fallback: number, example = fallback): number {
+  const text = option(name);
+  if (text === undefined) return fallback;
+  if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`--${name} takes a positive integer, like ${example}; got ${text}`);
+  return Number(text);
 }
 
 /** n floats uniform in [-scale, scale). */
@@ -61,19 +69,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** `--repeat=N`: how many times a kernel bench runs whole (probe and every case); 1 by default. */
-function repeatOption(): number {
-  const text = option('repeat') ?? '1';
-  if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`--repeat takes a positive integer, like 8; got ${text}`);
-  return Number(text);
-}
-
 /**
- * Runs a kernel bench's pass `--repeat` times and writes bench/results/<name>.json. With several
+ * Runs a kernel bench's pass `--repeat=N` times (1 by default) and writes bench/results/<name>.json. With several
  * passes it ends with each case's median and range over them of the numeric columns named.
  */
 export function runPasses<P extends { rows: Row[] }>(name: string, pass: () => P, columns: string[]): void {
-  const repeat = repeatOption();
+  const repeat = countOption('repeat', 1, 8);
   const passes: P[] = [];
   for (let i = 1; i <= repeat; i++) {
     if (repeat > 1) console.log(`\n## pass ${i} of ${repeat}`);
@@ -98,15 +99,16 @@ function summarizePasses(rows: Row[], columns: string[]): Row[] {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const key = `${r.case}|${r.isa}|${r.threads}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(r);
   }
+  const digits = (v: number) => (v < 100 ? v.toPrecision(3) : v.toFixed(1));
   return [...groups.values()].map((group) => {
     const out: Row = { case: group[0].case, isa: group[0].isa, threads: group[0].threads, passes: group.length };
     for (const column of columns) {
       const values = group.map((r) => r[column]).filter((v): v is number => typeof v === 'number');
       if (values.length === 0) continue;
       out[column] = median(values);
-      const digits = (v: number) => (v < 100 ? v.toPrecision(3) : v.toFixed(1));
       out[`${column} range`] = `${digits(Math.min(...values))}-${digits(Math.max(...values))}`;
     }
     return out;

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { info, getNumThreads, tensor, zeros, type Isa } from '../lib';
 import { conv2d, conv2dBackward, conv2dOutputShape, maxPool2d, type Conv2dOptions } from '../lib/ops';
-import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, random, size, type Row } from './common';
+import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, countOption, random, size, type Row } from './common';
 
 interface Case {
   name: string;
@@ -142,7 +142,7 @@ function main(): void {
   const isas = (option('isa')?.split(',') ?? [info().bestIsa]) as Isa[];
   const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
   const filter = option('filter');
-  const runs = Number(option('runs') ?? 5);
+  const runs = countOption('runs', 5);
   const selected = cases.filter((c) => !filter || c.name.includes(filter));
   runPasses('conv', () => pass(isas, threadCounts, selected, runs), ['median ms', 'GFLOP/s', '% peak']);
 }

@@ -5,7 +5,7 @@
 // each case's median and range over the passes. Results also go to bench/results/kernels.json.
 import { info, getNumThreads, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, random, type Peak,
+import { time, gflops, measurePeak, withSettings, printTable, runPasses, option, countOption, random, type Peak,
   type Row } from './common';
 
 /** A benchmark case: `setup` allocates inputs once and returns the call to time. */
@@ -86,7 +86,7 @@ function main(): void {
   const isas = (option('isa')?.split(',') ?? info().supportedIsas.filter((i) => i !== 'generic')) as Isa[];
   const threadCounts = option('threads')?.split(',').map(Number) ?? [...new Set([1, getNumThreads()])];
   const filter = option('filter');
-  const runs = Number(option('runs') ?? 7);
+  const runs = countOption('runs', 7);
   const selected = cases.filter((c) => !filter || c.name.includes(filter));
   runPasses('kernels', () => pass(isas, threadCounts, selected, runs), ['median ms', 'GFLOP/s', '% peak', '% peak now']);
 }

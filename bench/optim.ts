@@ -9,10 +9,10 @@
 import os from 'node:os';
 import { info, setIsa, parameter, tensor, optimizers, type Isa } from '../lib';
 import { binding } from '../lib/native';
-import { time, withSettings, printTable, writeResults, option, random, median, type Row } from './common';
+import { time, withSettings, printTable, writeResults, countOption, random, median, type Row } from './common';
 
-const N = Number(option('n') ?? 10_000_000);
-const ROUNDS = Number(option('rounds') ?? 15);
+const N = countOption('n', 10_000_000);
+const ROUNDS = countOption('rounds', 15);
 const withTfjs = !process.argv.includes('--no-tfjs');
 // Bytes an Adam step must move per parameter: θ read+write, g read, m read+write, v read+write.
 const ADAM_BYTES = 7 * 4;
@@ -40,7 +40,6 @@ function sampleInterleaved(cases: Case[]): void {
     }
   }
 }
-
 
 interface Triad {
   n: number;
