@@ -366,8 +366,8 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const ShiftedPlanes sp = shifted_planes(s);
   const int64_t R = sp.rows, plane = sp.plane, shifted = Cg * s.KW, x_image = sp.image;
   const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
-  const int64_t chunks = work.chunks, block = work.block, sums = s.O * Kb * 16;
-  float* partial = tl_sums.get(chunks * sums + chunks * s.O * Kb);
+  const int64_t chunks = work.chunks, block = work.block, pairs = s.O * Kb, sums = pairs * 16;
+  float* partial = tl_sums.get(chunks * (sums + pairs));
   float* totals = partial + chunks * sums;  // [chunk][o*Kb + k]
   // Pair k: its plane and tap row among an image's planes.
   std::vector<int64_t>& offset = tl_pair_offset;
@@ -416,13 +416,13 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
         }
       }
       // While the sums are in this core's cache: the caller then reads one float per pair.
-      for (int64_t i = 0; i < s.O * Kb; ++i) totals[chunk * s.O * Kb + i] = tree_sum16(acc + i * 16);
+      for (int64_t i = 0; i < pairs; ++i) totals[chunk * pairs + i] = tree_sum16(acc + i * 16);
     }
   });
   for (int64_t o = 0; o < s.O; ++o) {
     for (int64_t k = 0; k < Kb; ++k) {
       float total = totals[o * Kb + k];
-      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[(chunk * s.O + o) * Kb + k];
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[chunk * pairs + o * Kb + k];
       (k < K ? dw[o * K + k] : db[o]) += total;
     }
   }
