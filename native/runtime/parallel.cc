@@ -32,32 +32,37 @@ constexpr auto kSpin = std::chrono::microseconds(200);
 
 thread_local bool in_job = false;
 
-// One job at a time. The caller waits for its chunks, not for every worker: a worker that was
-// descheduled and never joined must not hold the caller. So a worker joins only while the job
-// is open for the generation it woke for, counted in `active`; the caller closes the job once
-// every chunk is done and waits for `active` to drain before the fields are reused.
-struct Job {
-  FunctionRef<void(int64_t, int64_t)>* fn = nullptr;
+using Chunk = FunctionRef<void(int64_t, int64_t)>;
+constexpr auto kNoJob = [](int64_t, int64_t) {};
+
+// One job at a time, published in one cache line: a worker that sees the generation change
+// finds everything it needs in the same line, so starting a job costs the worker one line
+// from the caller's core, not a chain of them (a LeNet-5 layer's whole chunk is ~20 us).
+//
+// Claims make late workers harmless: after job g every claim holds g, so chunk c of job g is
+// taken by whoever turns claims[c] from g - 1 into g, and a worker that woke for an older job
+// fails every claim. The caller claims chunk 0 (and every chunk beyond `chunks`) as it posts.
+// A chunk whose thread has not joined yet is taken by whichever thread finishes first; the
+// caller waits for `done` only, never for a worker that did not join.
+struct alignas(64) Job {
+  std::atomic<uint32_t> generation{0};
+  std::atomic<uint32_t> done{0};
+  std::atomic<int32_t> sleepers{0};  // workers waiting on the condition variable
+  int32_t chunks = 0;
+  std::atomic<Isa> isa{Isa::generic};  // read before a claim, to set the worker's ISA
+  int32_t threads = 1;                 // the pool's, fixed while its workers run
   int64_t n = 0;
-  int chunks = 0;
-  Isa isa = Isa::generic;
-  // Chunk c is first offered to thread c (0 = the caller), so a kernel that follows another
-  // over the same split finds its part of the data in its own core's L2; a chunk whose thread
-  // has not joined yet is taken by whichever thread finishes first.
-  std::unique_ptr<std::atomic<bool>[]> claimed;
-  std::atomic<int> done{0};
-  std::atomic<uint64_t> open{0};  // the generation workers may join; 0 = closed
-  std::atomic<int> active{0};     // workers inside the job
-  // The first exception a chunk threw (e.g. std::bad_alloc); rethrown on the calling thread.
-  std::mutex error_mu;
-  std::exception_ptr error;
+  Chunk fn{kNoJob};  // read only by a thread that holds a claim of the job
+  std::atomic<uint32_t>* claims = nullptr;  // one per thread: inline for two, else `more`
+  std::atomic<uint32_t> inline_claims[2];
 };
+static_assert(sizeof(Job) == 64, "the job is one cache line");
 
 class Pool {
  public:
   explicit Pool(int threads) { start(threads); }
 
-  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int threads() const { return job_.threads; }
 
   void resize(int threads) {
     std::lock_guard<std::mutex> submit(submit_mu_);
@@ -65,54 +70,68 @@ class Pool {
     start(threads);
   }
 
-  void run(int64_t n, int chunks, FunctionRef<void(int64_t, int64_t)> fn) {
+  void run(int64_t n, int chunks, Chunk fn) {
     std::unique_lock<std::mutex> submit(submit_mu_, std::try_to_lock);
     if (!submit.owns_lock() || workers_.empty()) return run_inline(n, chunks, fn);
-    job_.fn = &fn;
-    job_.n = n;
-    job_.chunks = chunks;
-    job_.isa = current_isa();
-    for (int c = 0; c < chunks; ++c) job_.claimed[c].store(false, std::memory_order_relaxed);
-    job_.done.store(0, std::memory_order_relaxed);
-    job_.error = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      uint64_t generation = generation_.fetch_add(1, std::memory_order_relaxed) + 1;
-      job_.open.store(generation, std::memory_order_seq_cst);
-    }
-    cv_.notify_all();
+    const uint32_t g = post(n, chunks, fn);
     in_job = true;
-    take_chunks(0);
+    run_chunk(0);  // claimed by post
+    take_chunks(g, 0);
     in_job = false;
-    wait_until([&] { return job_.done.load(std::memory_order_acquire) == chunks; });
-    job_.open.store(0, std::memory_order_seq_cst);
-    wait_until([&] { return job_.active.load(std::memory_order_seq_cst) == 0; });
-    if (job_.error) std::rethrow_exception(job_.error);
+    wait_until([&] { return job_.done.load(std::memory_order_acquire) == static_cast<uint32_t>(chunks); });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
-  static void run_inline(int64_t n, int chunks, FunctionRef<void(int64_t, int64_t)> fn) {
+  static void run_inline(int64_t n, int chunks, Chunk fn) {
     for (int c = 0; c < chunks; ++c) fn(n * c / chunks, n * (c + 1) / chunks);
   }
 
  private:
   void start(int threads) {
     stop_ = false;
-    // The generation is read here, not in the thread: a job published before the thread
-    // first runs must still be seen as new.
-    uint64_t seen = generation_.load(std::memory_order_acquire);
-    job_.claimed = std::make_unique<std::atomic<bool>[]>(threads);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, seen] { worker_loop(i, seen); });
+    job_.threads = threads;
+    more_claims_.reset();
+    job_.claims = job_.inline_claims;
+    if (threads > 2) {
+      more_claims_ = std::make_unique<std::atomic<uint32_t>[]>(threads);
+      job_.claims = more_claims_.get();
+    }
+    // Every claim holds the last generation; workers start from it too, so that a job
+    // published before a thread first runs is still new to it.
+    const uint32_t g = job_.generation.load(std::memory_order_relaxed);
+    for (int c = 0; c < threads; ++c) job_.claims[c].store(g, std::memory_order_relaxed);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, g] { worker_loop(i, g); });
   }
 
   void stop_all() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
+      job_.generation.fetch_add(1, std::memory_order_seq_cst);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
+  }
+
+  // Publishes job g, returned: its fields, the caller's claims, then the generation.
+  uint32_t post(int64_t n, int chunks, Chunk fn) {
+    const uint32_t g = job_.generation.load(std::memory_order_relaxed) + 1;
+    job_.fn = fn;
+    job_.n = n;
+    job_.chunks = chunks;
+    job_.isa.store(current_isa(), std::memory_order_relaxed);
+    job_.done.store(0, std::memory_order_relaxed);
+    job_.claims[0].store(g, std::memory_order_relaxed);
+    for (int c = chunks; c < threads(); ++c) job_.claims[c].store(g, std::memory_order_relaxed);
+    job_.generation.store(g, std::memory_order_seq_cst);
+    // Pairs with a worker's sleepers increment before it checks the generation (seq_cst on
+    // both sides): either it sees g, or this sees it and wakes it.
+    if (job_.sleepers.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard<std::mutex> lock(mu_); }
+      cv_.notify_all();
+    }
+    return g;
   }
 
   // Spins for kSpin, then yields; the clock is read every 64 spins (a read costs about as much
@@ -128,62 +147,68 @@ class Pool {
     }
   }
 
-  // Runs chunk `self` if no thread took it yet, then any chunk still free.
-  void take_chunks(int self) {
-    const int chunks = job_.chunks;
-    if (self < chunks) take_chunk(self);
-    for (int c = 0; c < chunks; ++c) take_chunk(c);
+  // Claims chunk c of job g; false if it is taken, or g is no longer the job.
+  bool claim(uint32_t g, int c) {
+    uint32_t expected = g - 1;
+    return job_.claims[c].load(std::memory_order_relaxed) == expected &&
+           job_.claims[c].compare_exchange_strong(expected, g, std::memory_order_acq_rel);
   }
 
-  void take_chunk(int c) {
-    if (job_.claimed[c].load(std::memory_order_relaxed) ||
-        job_.claimed[c].exchange(true, std::memory_order_acq_rel))
-      return;
+  // Chunk `self` of job g if no thread took it yet, then any chunk still free.
+  void take_chunks(uint32_t g, int self) {
+    if (claim(g, self)) run_chunk(self);
+    for (int c = 1; c < threads(); ++c) {
+      if (claim(g, c)) run_chunk(c);
+    }
+  }
+
+  void run_chunk(int c) {
     const int64_t n = job_.n;
     const int chunks = job_.chunks;
     try {
-      (*job_.fn)(n * c / chunks, n * (c + 1) / chunks);
+      job_.fn(n * c / chunks, n * (c + 1) / chunks);
     } catch (...) {  // an exception must not escape a pool thread
-      std::lock_guard<std::mutex> lock(job_.error_mu);
-      if (!job_.error) job_.error = std::current_exception();
+      std::lock_guard<std::mutex> lock(error_mu_);
+      if (!error_) error_ = std::current_exception();
     }
     job_.done.fetch_add(1, std::memory_order_release);
   }
 
-  uint64_t wait_for_job(uint64_t seen) {
+  uint32_t wait_for_job(uint32_t seen) {
     auto start = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
-      uint64_t g = generation_.load(std::memory_order_acquire);
+      uint32_t g = job_.generation.load(std::memory_order_acquire);
       if (g != seen) return g;
       if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > kSpin) break;
       cpu_relax();
     }
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-    return generation_.load(std::memory_order_acquire);
+    job_.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    cv_.wait(lock, [&] { return job_.generation.load(std::memory_order_seq_cst) != seen; });
+    job_.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    return job_.generation.load(std::memory_order_acquire);
   }
 
-  void worker_loop(int self, uint64_t seen) {
+  void worker_loop(int self, uint32_t seen) {
     in_job = true;  // a kernel called from a job runs its own parallel_for inline
     for (;;) {
       seen = wait_for_job(seen);
       if (stop_) return;
-      job_.active.fetch_add(1, std::memory_order_seq_cst);
-      if (job_.open.load(std::memory_order_seq_cst) == seen) {
-        set_thread_isa(job_.isa);
-        take_chunks(self);
-      }
-      job_.active.fetch_sub(1, std::memory_order_release);
+      set_thread_isa(job_.isa.load(std::memory_order_relaxed));
+      take_chunks(seen, self);
     }
   }
 
+  Job job_;
   std::mutex submit_mu_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::atomic<uint64_t> generation_{0};
-  bool stop_ = false;
+  bool stop_ = false;  // written under mu_ before the generation moves
   std::vector<std::thread> workers_;
-  Job job_;
+  std::unique_ptr<std::atomic<uint32_t>[]> more_claims_;
+  // The first exception a chunk threw (e.g. std::bad_alloc); rethrown on the calling thread.
+  std::mutex error_mu_;
+  std::exception_ptr error_;
 };
 
 int count_list(const std::string& list) {  // "0-3,8" -> 5
