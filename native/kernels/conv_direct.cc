@@ -34,7 +34,7 @@ constexpr int64_t kMaxDwFiltersAvx2 = 8;
 // dw: images per pass over the tiles, so that their dy and x planes stay in L1.
 constexpr int64_t kDwImageBytes = 24 * 1024;
 
-thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_xs, tl_sums;
+thread_local Scratch tl_packed, tl_dy, tl_dyT, tl_xs, tl_sums, tl_acc;
 thread_local std::vector<int64_t> tl_pair_offset;
 thread_local std::vector<double> tl_bias;
 
@@ -140,11 +140,13 @@ void forward(const ConvShape& s, const float* x, const float* w, bool flipped, c
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW;
   const Geometry geo = geometry(s);
   const int64_t HW = s.H * geo.Wv, Pout = s.OH * s.OW;
-  const Masks& m = masks(s);
   const ForwardTile ft = forward_tile();
-  const float* wp = pack_weights(s, w, flipped, ft.rows);
   const int64_t tile_pixels = 16 * ft.vectors, per_image = (geo.P + kItemPixels - 1) / kItemPixels;
   parallel_for(s.N * s.groups * per_image, 1, [&](int64_t i0, int64_t i1) {
+    // Each thread packs the weights and finds the masks in its own memory, alongside the
+    // others: reading lines that another core has just written costs more than the packing.
+    const Masks& m = masks(s);
+    const float* wp = pack_weights(s, w, flipped, ft.rows);
     for (int64_t item = i0; item < i1; ++item) {
       const int64_t image = item / per_image / s.groups, g = item / per_image % s.groups;
       const int64_t first = item % per_image * kItemPixels, last = std::min(geo.P, first + kItemPixels);
@@ -208,22 +210,24 @@ bool unpadded(const ConvShape& s) {
 }
 
 // Images of one thread's chunk, and images per pass so that their dy and x planes stay in L1.
-// With db, each chunk also sums its images' dy planes while they are in cache (bias[chunk*O + o]),
-// and add_bias adds the chunks up in order.
+// With db, each chunk also sums its images' dy planes while they are in cache
+// (bias[chunk*bias_ld + o]), and add_bias adds the chunks up in order.
 struct DwChunks {
-  int64_t chunks, block;
+  int64_t chunks, block, bias_ld;
   double* bias;
   DwChunks(const ConvShape& s, int64_t image_bytes, const float* db) {
     chunks = image_chunks(s.N);
     block = std::max<int64_t>(1, kDwImageBytes / image_bytes);
-    tl_bias.assign(db ? static_cast<size_t>(chunks * s.O) : 0, 0.0);
+    // Chunks' sums a cache line apart: their threads add to them image by image.
+    bias_ld = s.O + 64 / static_cast<int64_t>(sizeof(double));
+    tl_bias.assign(db ? static_cast<size_t>(chunks * bias_ld) : 0, 0.0);
     bias = db ? tl_bias.data() : nullptr;
   }
   void add_bias(const ConvShape& s, float* db) const {
     if (!db) return;
     for (int64_t o = 0; o < s.O; ++o) {
       double total = 0.0;
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += bias[chunk * s.O + o];
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) total += bias[chunk * bias_ld + o];
       db[o] += static_cast<float>(total);
     }
   }
@@ -262,7 +266,6 @@ bool lanes_apply(const ConvShape& s) {
 void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, float* db) {
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, HW = s.H * s.W, rows = Cg * s.KH;
   const int64_t blocks = s.O / 16, P = s.OH * s.OW, size = s.O * rows * s.KW;
-  float* dyT = tl_dyT.get(s.N * blocks * P * 16);
   const DwChunks work(s, 4 * (s.O * P + s.C * HW), db);
   float* partial = tl_sums.get(work.chunks * size);
   const bool avx512 = current_isa() == Isa::avx512;
@@ -275,11 +278,12 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
       float* acc = partial + chunk * size;
       std::memset(acc, 0, sizeof(float) * size);
       const int64_t n_begin = s.N * chunk / work.chunks, n_end = s.N * (chunk + 1) / work.chunks;
-      // The chunk's images of dy, interleaved (and summed for db).
+      // The chunk's images of dy, interleaved (and summed for db), in this thread's memory.
+      float* dyT = tl_dyT.get((n_end - n_begin) * blocks * P * 16);
       for (int64_t b = n_begin * blocks; b < n_end * blocks; ++b) {
-        interleave(dy + b * 16 * P, P, P, 16, 16, dyT + b * P * 16);
+        interleave(dy + b * 16 * P, P, P, 16, 16, dyT + (b - n_begin * blocks) * P * 16);
         for (int64_t l = 0; work.bias && l < 16; ++l) {
-          work.bias[chunk * s.O + (b * 16 + l) % s.O] += sum_f32(P, dy + (b * 16 + l) * P);
+          work.bias[chunk * work.bias_ld + (b * 16 + l) % s.O] += sum_f32(P, dy + (b * 16 + l) * P);
         }
       }
       for (int64_t n0 = n_begin; n0 < n_end; n0 += work.block) {
@@ -293,7 +297,7 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
         a.KW = static_cast<int>(s.KW);
         for (int64_t g = 0; g < s.groups; ++g) {
           for (int64_t ob = g * Og / 16; ob < (g + 1) * Og / 16; ++ob) {
-            a.dyT = dyT + (n0 * blocks + ob) * P * 16;
+            a.dyT = dyT + ((n0 - n_begin) * blocks + ob) * P * 16;
             for (int64_t r0 = 0; r0 < rows; r0 += R) {
               a.R = static_cast<int>(std::min(R, rows - r0));
               for (int r = 0; r < a.R; ++r) {
@@ -362,29 +366,29 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, taps = s.KH * s.KW, K = Cg * taps, HW = s.H * s.W;
   const int64_t Kb = K + (db ? 1 : 0);  // pairs per output channel, db's last
   const Geometry geo = geometry(s);
-  const Masks& m = masks(s);
   const ShiftedPlanes sp = shifted_planes(s);
   const int64_t R = sp.rows, plane = sp.plane, shifted = Cg * s.KW, x_image = sp.image;
   const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
   const int64_t chunks = work.chunks, block = work.block, pairs = s.O * Kb, sums = pairs * 16;
-  float* partial = tl_sums.get(chunks * (sums + pairs));
-  float* totals = partial + chunks * sums;  // [chunk][o*Kb + k]
-  // Pair k: its plane and tap row among an image's planes.
-  std::vector<int64_t>& offset = tl_pair_offset;
-  offset.resize(static_cast<size_t>(Kb));
-  for (int64_t k = 0; k < Kb; ++k) {
-    const int64_t c = k / taps, kh = k % taps / s.KW, kw = k % s.KW;
-    offset[static_cast<size_t>(k)] = k < K ? (c * s.KW + kw) * plane + kh * s.dilation_h * geo.Wv : shifted * plane;
-  }
+  const int64_t stride = (pairs + 15) / 16 * 16;  // a chunk's totals, in their own lines
+  float* totals = tl_sums.get(chunks * stride);  // [chunk][o*Kb + k]
   const bool avx512 = current_isa() == Isa::avx512;
   const auto tile = avx512 ? conv_direct_dw_tile_avx512 : conv_direct_dw_tile_avx2;
   const auto shift_plane = avx512 ? conv_direct_shift_plane_avx512 : conv_direct_shift_plane_avx2;
   const int64_t rows = avx512 ? kDirectRows : kDirectDwRowsAvx2;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    // The tables each thread reads, in its own memory: lines the other core writes cost more.
+    const Masks& m = masks(s);
+    std::vector<int64_t>& offset = tl_pair_offset;  // pair k: its plane and tap row
+    offset.resize(static_cast<size_t>(Kb));
+    for (int64_t k = 0; k < Kb; ++k) {
+      const int64_t c = k / taps, kh = k % taps / s.KW, kw = k % s.KW;
+      offset[static_cast<size_t>(k)] = k < K ? (c * s.KW + kw) * plane + kh * s.dilation_h * geo.Wv : shifted * plane;
+    }
     float* xs = tl_xs.get(block * x_image);
     for (int64_t i = 0; db && i < block; ++i) std::fill_n(xs + i * x_image + shifted * plane, plane, 1.0f);
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      float* acc = partial + chunk * sums;
+      float* acc = tl_acc.get(sums);  // this thread's: no line of it is ever in the other core
       std::memset(acc, 0, sizeof(float) * sums);
       const int64_t n_end = s.N * (chunk + 1) / chunks;
       for (int64_t n0 = s.N * chunk / chunks; n0 < n_end; n0 += block) {
@@ -416,13 +420,13 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
         }
       }
       // While the sums are in this core's cache: the caller then reads one float per pair.
-      for (int64_t i = 0; i < pairs; ++i) totals[chunk * pairs + i] = tree_sum16(acc + i * 16);
+      for (int64_t i = 0; i < pairs; ++i) totals[chunk * stride + i] = tree_sum16(acc + i * 16);
     }
   });
   for (int64_t o = 0; o < s.O; ++o) {
     for (int64_t k = 0; k < Kb; ++k) {
       float total = totals[o * Kb + k];
-      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[chunk * pairs + o * Kb + k];
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[chunk * stride + o * Kb + k];
       (k < K ? dw[o * K + k] : db[o]) += total;
     }
   }
