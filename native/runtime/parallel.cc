@@ -42,8 +42,10 @@ constexpr auto kNoJob = [](int64_t, int64_t) {};
 // Claims make late workers harmless: after job g every claim holds g, so chunk c of job g is
 // taken by whoever turns claims[c] from g - 1 into g, and a worker that woke for an older job
 // fails every claim. The caller claims chunk 0 (and every chunk beyond `chunks`) as it posts.
-// A chunk whose thread has not joined yet is taken by whichever thread finishes first; the
-// caller waits for `done` only, never for a worker that did not join.
+// Thread c claims chunk c first, so a kernel that follows another over the same split finds its
+// part of the data in its own core's L2; a chunk whose thread has not joined yet is taken by
+// whichever thread finishes first. The caller waits for `done` only, never for a worker that did
+// not join.
 struct alignas(64) Job {
   std::atomic<uint32_t> generation{0};
   std::atomic<uint32_t> done{0};
