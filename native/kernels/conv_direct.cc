@@ -370,8 +370,8 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
   const int64_t R = sp.rows, plane = sp.plane, shifted = Cg * s.KW, x_image = sp.image;
   const DwChunks work(s, 4 * (Og * geo.P + x_image), nullptr);
   const int64_t chunks = work.chunks, block = work.block, pairs = s.O * Kb, sums = pairs * 16;
-  const int64_t stride = (pairs + 15) / 16 * 16;  // a chunk's totals, in their own lines
-  float* totals = tl_sums.get(chunks * stride);  // [chunk][o*Kb + k]
+  const int64_t totals_ld = (pairs + 15) / 16 * 16;  // a chunk's totals, in their own lines
+  float* totals = tl_sums.get(chunks * totals_ld);  // [chunk][o*Kb + k]
   const bool avx512 = current_isa() == Isa::avx512;
   const auto tile = avx512 ? conv_direct_dw_tile_avx512 : conv_direct_dw_tile_avx2;
   const auto shift_plane = avx512 ? conv_direct_shift_plane_avx512 : conv_direct_shift_plane_avx2;
@@ -420,13 +420,13 @@ void direct_dw(const ConvShape& s, const float* x, const float* dyv, float* dw, 
         }
       }
       // While the sums are in this core's cache: the caller then reads one float per pair.
-      for (int64_t i = 0; i < pairs; ++i) totals[chunk * stride + i] = tree_sum16(acc + i * 16);
+      for (int64_t i = 0; i < pairs; ++i) totals[chunk * totals_ld + i] = tree_sum16(acc + i * 16);
     }
   });
   for (int64_t o = 0; o < s.O; ++o) {
     for (int64_t k = 0; k < Kb; ++k) {
       float total = totals[o * Kb + k];
-      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[chunk * stride + o * Kb + k];
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) total += totals[chunk * totals_ld + o * Kb + k];
       (k < K ? dw[o * K + k] : db[o]) += total;
     }
   }
