@@ -31,7 +31,6 @@ function load(root: string): Build {
   return { lib, ops, sgemm: native.binding<Sgemm>('sgemm') };
 }
 
-
 /** A case: given a build, allocates its inputs and returns the call to time. */
 type Case = [name: string, setup: (b: Build) => () => void];
 
