@@ -267,6 +267,8 @@ void dw_lanes(const ConvShape& s, const float* x, const float* dy, float* dw, fl
   const int64_t Cg = s.C / s.groups, Og = s.O / s.groups, HW = s.H * s.W, rows = Cg * s.KH;
   const int64_t blocks = s.O / 16, P = s.OH * s.OW, size = s.O * rows * s.KW;
   const DwChunks work(s, 4 * (s.O * P + s.C * HW), db);
+  // In the caller's scratch, unlike direct_dw's sums: each chunk's sums outlive the chunk (until
+  // the reduction below), and one thread may run two chunks.
   float* partial = tl_sums.get(work.chunks * size);
   const bool avx512 = current_isa() == Isa::avx512;
   const auto tile = avx512 ? conv_direct_dw_lanes_tile_avx512 : conv_direct_dw_lanes_tile_avx2;
